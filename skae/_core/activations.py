@@ -1,0 +1,98 @@
+"""Activation functions and their derivatives, as tables of in-place NumPy functions.
+
+``ACTIVATIONS[name](z, out)`` writes ``f(z)`` into ``out`` (which may be ``z`` itself).
+``DERIVATIVES[name](z, a, delta)`` multiplies ``delta`` in place by ``f'(z)``, where
+``a = f(z)``. Most derivatives are cheapest from the output ``a`` alone; those that need
+the pre-activation ``z`` are listed in ``NEEDS_PREACTIVATION`` so that the network keeps
+``z`` in a buffer of its own only for them. A new activation is one entry in each table.
+"""
+
+import numpy as np
+
+
+def _sigmoid(z, out):
+    # 1 / (1 + exp(-z)) computed in place; exp overflow to inf gives the right limit 0.
+    with np.errstate(over="ignore"):
+        np.negative(z, out=out)
+        np.exp(out, out=out)
+    out += 1.0
+    np.reciprocal(out, out=out)
+    return out
+
+
+def _sigmoid_derivative(z, a, delta):
+    # f'(z) = f(z) (1 - f(z))
+    delta *= a
+    delta *= 1.0 - a
+
+
+def _tanh(z, out):
+    return np.tanh(z, out=out)
+
+
+def _tanh_derivative(z, a, delta):
+    # f'(z) = 1 - f(z)^2
+    delta *= 1.0 - a * a
+
+
+def _relu(z, out):
+    return np.maximum(z, 0.0, out=out)
+
+
+def _relu_derivative(z, a, delta):
+    # f'(z) = 1 where z > 0, else 0 (a > 0 exactly where z > 0)
+    delta[a <= 0] = 0.0
+
+
+def _swish(z, out):
+    # swish(z) = z * sigmoid(z) (seed 003); out must not share memory with z.
+    _sigmoid(z, out)
+    out *= z
+    return out
+
+
+def _swish_derivative(z, a, delta):
+    # f'(z) = sigmoid(z) + z sigmoid(z) (1 - sigmoid(z)) = a + sigmoid(z) (1 - a)
+    s = _sigmoid(z, np.empty_like(z))
+    s *= 1.0 - a
+    s += a
+    delta *= s
+
+
+def _identity(z, out):
+    if out is not z:
+        out[...] = z
+    return out
+
+
+def _identity_derivative(z, a, delta):
+    # f'(z) = 1
+    pass
+
+
+ACTIVATIONS = {
+    "sigmoid": _sigmoid,
+    "tanh": _tanh,
+    "relu": _relu,
+    "swish": _swish,
+    "identity": _identity,
+}
+
+DERIVATIVES = {
+    "sigmoid": _sigmoid_derivative,
+    "tanh": _tanh_derivative,
+    "relu": _relu_derivative,
+    "swish": _swish_derivative,
+    "identity": _identity_derivative,
+}
+
+NEEDS_PREACTIVATION = frozenset({"swish"})
+
+# The KL sparsity penalty needs activations that can be read as a firing probability.
+# sigmoid already lies in (0, 1); tanh lies in (-1, 1) and is mapped by (a + 1) / 2, as
+# Ng's notes read -1 as "inactive" for tanh. Other activations have no such reading.
+# name -> (scale, shift) with probability = scale * a + shift
+SPARSITY_MAPS = {
+    "sigmoid": (1.0, 0.0),
+    "tanh": (0.5, 0.5),
+}

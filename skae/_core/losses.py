@@ -1,0 +1,62 @@
+"""Reconstruction losses, each with its value and its output delta side by side.
+
+``LOSSES[name](x, x_hat)`` returns the summed loss over a block of samples;
+``SAMPLE_LOSSES[name](x, x_hat)`` returns it per sample (per row).
+``OUTPUT_DELTAS[name](x, x_hat, z, output_activation, out)`` writes ``dL/dz`` of the
+decoder's pre-activation ``z`` into ``out``.
+"""
+
+import numpy as np
+
+from .activations import DERIVATIVES
+
+
+def _clip_probability(x_hat):
+    # log(0) would give -inf: keep the decoder's output inside (0, 1) as sklearn's
+    # log_loss does, at the resolution of the working dtype.
+    eps = np.finfo(x_hat.dtype).eps
+    return np.clip(x_hat, eps, 1.0 - eps)
+
+
+def _squared_error_per_sample(x, x_hat):
+    # J(x) = 1/2 ||x_hat - x||^2, the per-example cost of Ng's J(W, b)
+    diff = x_hat - x
+    return 0.5 * np.einsum("ij,ij->i", diff, diff)
+
+
+def _squared_error(x, x_hat):
+    diff = x_hat - x
+    return 0.5 * float(np.vdot(diff, diff))
+
+
+def _squared_error_delta(x, x_hat, z, output_activation, out):
+    # dJ/dz = (x_hat - x) * g'(z)
+    np.subtract(x_hat, x, out=out)
+    DERIVATIVES[output_activation](z, x_hat, out)
+    return out
+
+
+def _cross_entropy_per_sample(x, x_hat):
+    # J(x) = -sum_j x_j log x_hat_j + (1 - x_j) log(1 - x_hat_j)
+    p = _clip_probability(x_hat)
+    return -(x * np.log(p) + (1.0 - x) * np.log1p(-p)).sum(axis=1)
+
+
+def _cross_entropy(x, x_hat):
+    return float(_cross_entropy_per_sample(x, x_hat).sum())
+
+
+def _cross_entropy_delta(x, x_hat, z, output_activation, out):
+    # With a sigmoid decoder (required for this loss) dJ/dz = x_hat - x exactly.
+    return np.subtract(x_hat, x, out=out)
+
+
+LOSSES = {"squared_error": _squared_error, "cross_entropy": _cross_entropy}
+SAMPLE_LOSSES = {
+    "squared_error": _squared_error_per_sample,
+    "cross_entropy": _cross_entropy_per_sample,
+}
+OUTPUT_DELTAS = {
+    "squared_error": _squared_error_delta,
+    "cross_entropy": _cross_entropy_delta,
+}

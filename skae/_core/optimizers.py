@@ -1,0 +1,75 @@
+"""Stochastic optimisers that know only a flat parameter vector and its gradient."""
+
+import numpy as np
+
+
+class SGD:
+    """Stochastic gradient descent with Nesterov momentum, updating ``params`` in place.
+
+    Parameters
+    ----------
+    params : ndarray
+        Flat parameter vector, updated in place by :meth:`step`.
+    learning_rate : float
+    momentum : float
+    """
+
+    def __init__(self, params, learning_rate=0.01, momentum=0.9):
+        self.params = params
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.velocity = np.zeros_like(params)
+
+    def step(self, grad):
+        # v <- mu v - lr g ;  theta <- theta + mu v - lr g   (Nesterov)
+        self.velocity *= self.momentum
+        self.velocity -= self.learning_rate * grad
+        self.params += self.momentum * self.velocity
+        self.params -= self.learning_rate * grad
+
+
+class Adam:
+    """Adam (Kingma & Ba, 2014), updating ``params`` in place.
+
+    Parameters
+    ----------
+    params : ndarray
+        Flat parameter vector, updated in place by :meth:`step`.
+    learning_rate : float
+    beta_1, beta_2 : float
+        Decay rates of the first and second moment estimates.
+    epsilon : float
+    """
+
+    def __init__(self, params, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+        self.params = params
+        self.learning_rate = learning_rate
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.t = 0
+        self.first_moment = np.zeros_like(params)
+        self.second_moment = np.zeros_like(params)
+        self._scratch = np.empty_like(params)
+
+    def step(self, grad):
+        self.t += 1
+        m, v, s = self.first_moment, self.second_moment, self._scratch
+        m *= self.beta_1
+        m += (1 - self.beta_1) * grad
+        v *= self.beta_2
+        np.multiply(grad, grad, out=s)
+        s *= 1 - self.beta_2
+        v += s
+        # bias-corrected step: lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)
+        step_size = (
+            self.learning_rate * np.sqrt(1 - self.beta_2**self.t) / (1 - self.beta_1**self.t)
+        )
+        np.sqrt(v, out=s)
+        s += self.epsilon
+        np.divide(m, s, out=s)
+        s *= step_size
+        self.params -= s
+
+
+OPTIMIZERS = {"sgd": SGD, "adam": Adam}

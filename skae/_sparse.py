@@ -1,0 +1,54 @@
+from ._base import BaseAutoencoder, fill_docstring, init_arguments
+
+
+@fill_docstring
+class SparseAutoencoder(BaseAutoencoder):
+    """Sparse autoencoder: the KL sparsity penalty on the mean hidden activation.
+
+    Minimises Ng's ``J_sparse(W, b) = J(W, b) + beta * sum_j KL(rho || rho^_j)`` with
+    L-BFGS by default, rho = 0.05 and beta = 3.
+
+    {parameters}
+
+    See Also
+    --------
+    DenoisingAutoencoder, TiedAutoencoder : the same model with other defaults.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import SparseAutoencoder
+    >>> X = load_digits().data / 16
+    >>> ae = SparseAutoencoder(n_components=32, max_iter=20, random_state=0).fit(X)
+    >>> ae.transform(X).shape
+    (1797, 32)
+    """
+
+    def __init__(
+        self,
+        n_components=256,
+        *,
+        activation="sigmoid",
+        output_activation="sigmoid",
+        loss="squared_error",
+        tied=False,
+        alpha=0.0001,
+        sparsity_target=0.05,
+        sparsity_weight=3.0,
+        noise="masking",
+        noise_level=0.0,
+        solver="lbfgs",
+        batch_size="auto",
+        learning_rate_init=0.001,
+        momentum=0.9,
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        chunk_size=4096,
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+    ):
+        super().__init__(**init_arguments(locals()))

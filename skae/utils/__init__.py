@@ -1,0 +1,5 @@
+"""Public helpers."""
+
+from ._gradient_check import check_gradients
+
+__all__ = ["check_gradients"]

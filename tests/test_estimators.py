@@ -1,0 +1,232 @@
+"""Known answers, the transformer API and bad input."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.datasets import load_digits
+from sklearn.decomposition import PCA
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+
+from skae import DenoisingAutoencoder, SparseAutoencoder, TiedAutoencoder
+
+ESTIMATORS = [SparseAutoencoder, DenoisingAutoencoder, TiedAutoencoder]
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X / 16.0, y
+
+
+def _principal_angles(a, b):
+    """Cosines of the principal angles between the row spaces of a and b."""
+    qa, _ = np.linalg.qr(a.T)
+    qb, _ = np.linalg.qr(b.T)
+    return np.linalg.svd(qa.T @ qb, compute_uv=False)
+
+
+def test_linear_tied_autoencoder_spans_the_pca_subspace():
+    # Data with a clear 3-dimensional structure plus small isotropic noise.
+    rng = np.random.default_rng(0)
+    basis = np.linalg.qr(rng.normal(size=(10, 3)))[0].T
+    scales = np.array([5.0, 3.0, 2.0])
+    X = (rng.normal(size=(400, 3)) * scales) @ basis + 0.05 * rng.normal(size=(400, 10))
+    X -= X.mean(axis=0)
+    ae = TiedAutoencoder(
+        n_components=3,
+        activation="identity",
+        output_activation="identity",
+        solver="lbfgs",
+        max_iter=2000,
+        tol=1e-10,
+        random_state=0,
+    ).fit(X)
+    pca = PCA(n_components=3).fit(X)
+    cosines = _principal_angles(ae.components_, pca.components_)
+    np.testing.assert_allclose(cosines, 1.0, atol=1e-4)
+    # and it reconstructs as well as PCA does
+    pca_error = 0.5 * np.mean(np.sum((pca.inverse_transform(pca.transform(X)) - X) ** 2, 1))
+    assert -ae.score(X) == pytest.approx(pca_error, rel=1e-3)
+
+
+def test_large_sparsity_weight_drives_mean_activation_to_target(digits):
+    X, _ = digits
+    ae = SparseAutoencoder(
+        n_components=20,
+        sparsity_target=0.1,
+        sparsity_weight=10.0,
+        max_iter=150,
+        random_state=0,
+    ).fit(X)
+    mean_activation = ae.transform(X).mean(axis=0)
+    np.testing.assert_allclose(mean_activation, 0.1, atol=0.02)
+    # without the penalty the units are far from the target
+    free = clone(ae).set_params(sparsity_weight=0.0).fit(X)
+    assert np.abs(free.transform(X).mean(axis=0) - 0.1).max() > 0.1
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_same_random_state_same_model(Estimator, digits):
+    X, _ = digits
+    a = Estimator(n_components=8, max_iter=5, random_state=42).fit(X[:300])
+    b = Estimator(n_components=8, max_iter=5, random_state=42).fit(X[:300])
+    c = Estimator(n_components=8, max_iter=5, random_state=43).fit(X[:300])
+    np.testing.assert_array_equal(a.components_, b.components_)
+    assert not np.array_equal(a.components_, c.components_)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_zero_noise_level_is_the_noise_free_model(solver, digits):
+    X, _ = digits
+    params = dict(n_components=8, max_iter=5, solver=solver, random_state=0)
+    clean = SparseAutoencoder(sparsity_weight=0.0, **params).fit(X[:200])
+    zero = DenoisingAutoencoder(noise_level=0.0, alpha=0.0001, **params).fit(X[:200])
+    noisy = DenoisingAutoencoder(noise_level=0.3, alpha=0.0001, **params).fit(X[:200])
+    np.testing.assert_array_equal(clean.components_, zero.components_)
+    assert not np.allclose(clean.components_, noisy.components_)
+
+
+def test_transform_never_corrupts(digits):
+    X, _ = digits
+    ae = DenoisingAutoencoder(n_components=8, noise_level=0.5, max_iter=3, random_state=0)
+    ae.fit(X[:200])
+    np.testing.assert_array_equal(ae.transform(X[:50]), ae.transform(X[:50]))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_pipeline_learns_useful_features(Estimator, digits):
+    X, y = digits
+    pipe = make_pipeline(
+        Estimator(n_components=32, max_iter=100, random_state=0),
+        LogisticRegression(max_iter=500),
+    )
+    assert pipe.fit(X[:1200], y[:1200]).score(X[1200:], y[1200:]) > 0.8
+
+
+def test_fitted_attributes_and_shapes(digits):
+    X, _ = digits
+    ae = SparseAutoencoder(n_components=10, max_iter=3, random_state=0).fit(X)
+    assert ae.components_.shape == (10, 64)
+    assert ae.decoder_components_.shape == (10, 64)
+    assert ae.intercept_hidden_.shape == (10,)
+    assert ae.intercept_visible_.shape == (64,)
+    assert ae.n_features_in_ == 64 and ae.n_iter_ >= 1 and len(ae.loss_curve_) >= 1
+    H = ae.transform(X)
+    assert H.shape == (1797, 10)
+    np.testing.assert_allclose(ae.fit_transform(X), H)
+    assert ae.inverse_transform(H).shape == X.shape
+    assert ae.score_samples(X).shape == (1797,)
+    assert ae.score(X) == pytest.approx(ae.score_samples(X).mean())
+    names = ae.get_feature_names_out()
+    assert list(names[:2]) == ["sparseautoencoder0", "sparseautoencoder1"]
+    tied = TiedAutoencoder(n_components=10, max_iter=3, random_state=0).fit(X)
+    assert tied.decoder_components_ is tied.components_
+
+
+def test_set_output_pandas(digits):
+    pd = pytest.importorskip("pandas")
+    X, _ = digits
+    frame = pd.DataFrame(X, columns=[f"pixel{i}" for i in range(64)])
+    ae = TiedAutoencoder(n_components=5, max_iter=3, random_state=0).set_output(transform="pandas")
+    out = ae.fit(frame).transform(frame)
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns) == [f"tiedautoencoder{i}" for i in range(5)]
+    assert list(ae.feature_names_in_) == list(frame.columns)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_float32_stays_float32(Estimator, digits):
+    X, _ = digits
+    X32 = X.astype(np.float32)
+    ae = Estimator(n_components=8, max_iter=3, random_state=0).fit(X32)
+    assert ae.components_.dtype == np.float32
+    assert ae.transform(X32).dtype == np.float32
+    assert ae.transform(X).dtype == np.float64
+    assert ae.inverse_transform(ae.transform(X32)).dtype == np.float32
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_sparse_input_gives_the_dense_model(solver, digits):
+    X, _ = digits
+    params = dict(n_components=8, max_iter=4, solver=solver, random_state=0)
+    dense = SparseAutoencoder(**params).fit(X[:300])
+    sparse = SparseAutoencoder(**params).fit(sp.csr_matrix(X[:300]))
+    np.testing.assert_allclose(sparse.components_, dense.components_, atol=1e-8)
+    np.testing.assert_allclose(
+        sparse.transform(sp.csr_matrix(X[:10])), dense.transform(X[:10]), atol=1e-8
+    )
+
+
+# -- bad input: a clear error that names the problem, before any training ---------------
+BAD_PARAMS = [
+    ({"n_components": 0}, "n_components"),
+    ({"activation": "softmax"}, "activation"),
+    ({"loss": "hinge"}, "loss"),
+    ({"alpha": -1.0}, "alpha"),
+    ({"sparsity_target": 1.5}, "sparsity_target"),
+    ({"sparsity_weight": -1.0}, "sparsity_weight"),
+    ({"noise": "dropout"}, "noise"),
+    ({"noise_level": -0.1}, "noise_level"),
+    ({"noise_level": 1.5}, "noise_level"),
+    ({"solver": "newton"}, "solver"),
+    ({"max_iter": 0}, "max_iter"),
+    ({"learning_rate_init": 0.0}, "learning_rate_init"),
+    ({"loss": "cross_entropy", "output_activation": "identity"}, "output_activation"),
+    ({"activation": "relu", "sparsity_weight": 3.0}, "sparsity_weight"),
+    ({"early_stopping": True, "solver": "lbfgs"}, "early_stopping"),
+]
+
+
+@pytest.mark.parametrize("params,name", BAD_PARAMS)
+def test_invalid_parameters_are_named(params, name, digits):
+    X, _ = digits
+    with pytest.raises(ValueError, match=name):
+        SparseAutoencoder(**params).fit(X[:20])
+
+
+@pytest.mark.parametrize(
+    "make_bad,match",
+    [
+        (lambda X: np.where(X > 0.5, np.nan, X), "NaN"),
+        (lambda X: np.where(X > 0.5, np.inf, X), "infinity"),
+        (lambda X: X[:0], "0 sample"),
+        (lambda X: X - 1.0, r"needs X in \[0, 1\]"),
+    ],
+)
+def test_bad_data_is_refused(make_bad, match, digits):
+    X, _ = digits
+    ae = SparseAutoencoder(loss="cross_entropy", max_iter=2)
+    with pytest.raises(ValueError, match=match):
+        ae.fit(make_bad(X[:50]))
+
+
+def test_bad_input_leaves_a_fitted_estimator_as_it_was(digits):
+    X, _ = digits
+    ae = SparseAutoencoder(n_components=5, loss="cross_entropy", max_iter=3, random_state=0)
+    ae.fit(X[:100])
+    before = {k: np.copy(v) if isinstance(v, np.ndarray) else v for k, v in vars(ae).items()}
+    with pytest.raises(ValueError, match="cross_entropy"):
+        ae.fit(X[:100] * 2)  # out of [0, 1]
+    with pytest.raises(ValueError, match="NaN"):
+        ae.fit(np.full((10, 64), np.nan))
+    assert set(vars(ae)) == set(before)
+    np.testing.assert_array_equal(ae.components_, before["components_"])
+    assert ae.n_features_in_ == 64
+    with pytest.raises(ValueError, match="features"):
+        ae.transform(X[:, :10])
+
+
+def test_inverse_transform_checks_width(digits):
+    X, _ = digits
+    ae = TiedAutoencoder(n_components=5, max_iter=2, random_state=0).fit(X)
+    with pytest.raises(ValueError, match="n_components=5"):
+        ae.inverse_transform(np.zeros((3, 4)))
+
+
+def test_partial_fit_only_for_minibatch_solvers():
+    ae = SparseAutoencoder(solver="lbfgs")
+    with pytest.raises(AttributeError, match="partial_fit") as error:
+        ae.partial_fit(np.zeros((3, 2)))
+    assert "minibatch solver" in str(error.value.__cause__)
