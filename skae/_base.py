@@ -279,10 +279,12 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             self._reset_stopping_state()
         else:
             theta = self._fitted_params(network)
-        if self.solver in MINIBATCH_SOLVERS:
-            theta = self._fit_minibatch(network, theta, X, incremental)
-        else:
-            theta = self._fit_full_batch(network, theta, X)
+        # overflow is detected and handled (see _warn_diverged): no NumPy warnings
+        with np.errstate(over="ignore", invalid="ignore"):
+            if self.solver in MINIBATCH_SOLVERS:
+                theta = self._fit_minibatch(network, theta, X, incremental)
+            else:
+                theta = self._fit_full_batch(network, theta, X)
         self._store_params(network, theta)
         return self
 

@@ -1,7 +1,7 @@
 """Pure NumPy/SciPy backpropagation core of skae. Nothing here imports scikit-learn."""
 
 from .activations import ACTIVATIONS, DERIVATIVES, SPARSITY_MAPS
-from .losses import LOSSES, OUTPUT_DELTAS, SAMPLE_LOSSES
+from .losses import LOSSES, SAMPLE_LOSSES
 from .network import Autoencoder, Params
 from .noise import NOISES, Corruption
 from .optimizers import OPTIMIZERS
@@ -12,7 +12,6 @@ __all__ = [
     "LOSSES",
     "NOISES",
     "OPTIMIZERS",
-    "OUTPUT_DELTAS",
     "SAMPLE_LOSSES",
     "SPARSITY_MAPS",
     "Autoencoder",

@@ -1,9 +1,10 @@
 """Reconstruction losses, each with its value and its output delta side by side.
 
-``LOSSES[name](x, x_hat)`` returns the summed loss over a block of samples;
-``SAMPLE_LOSSES[name](x, x_hat)`` returns it per sample (per row).
-``OUTPUT_DELTAS[name](x, x_hat, z, output_activation, out)`` writes ``dL/dz`` of the
-decoder's pre-activation ``z`` into ``out``.
+``LOSSES[name](x, x_hat, z, output_activation, delta)`` returns the loss summed over a
+block of rows and writes ``dL/dz``, the derivative with respect to the decoder's
+pre-activation ``z``, into ``delta``. The value is read off the same buffer that the
+backward pass needs, so the loss costs no extra pass over the data.
+``SAMPLE_LOSSES[name](x, x_hat)`` returns the loss of each row.
 """
 
 import numpy as np
@@ -24,16 +25,12 @@ def _squared_error_per_sample(x, x_hat):
     return 0.5 * np.einsum("ij,ij->i", diff, diff)
 
 
-def _squared_error(x, x_hat):
-    diff = x_hat - x
-    return 0.5 * float(np.vdot(diff, diff))
-
-
-def _squared_error_delta(x, x_hat, z, output_activation, out):
+def _squared_error(x, x_hat, z, output_activation, delta):
+    np.subtract(x_hat, x, out=delta)
+    value = 0.5 * float(np.vdot(delta, delta))
     # dJ/dz = (x_hat - x) * g'(z)
-    np.subtract(x_hat, x, out=out)
-    DERIVATIVES[output_activation](z, x_hat, out)
-    return out
+    DERIVATIVES[output_activation](z, x_hat, delta)
+    return value
 
 
 def _cross_entropy_per_sample(x, x_hat):
@@ -42,21 +39,15 @@ def _cross_entropy_per_sample(x, x_hat):
     return -(x * np.log(p) + (1.0 - x) * np.log1p(-p)).sum(axis=1)
 
 
-def _cross_entropy(x, x_hat):
-    return float(_cross_entropy_per_sample(x, x_hat).sum())
-
-
-def _cross_entropy_delta(x, x_hat, z, output_activation, out):
+def _cross_entropy(x, x_hat, z, output_activation, delta):
+    value = float(_cross_entropy_per_sample(x, x_hat).sum())
     # With a sigmoid decoder (required for this loss) dJ/dz = x_hat - x exactly.
-    return np.subtract(x_hat, x, out=out)
+    np.subtract(x_hat, x, out=delta)
+    return value
 
 
 LOSSES = {"squared_error": _squared_error, "cross_entropy": _cross_entropy}
 SAMPLE_LOSSES = {
     "squared_error": _squared_error_per_sample,
     "cross_entropy": _cross_entropy_per_sample,
-}
-OUTPUT_DELTAS = {
-    "squared_error": _squared_error_delta,
-    "cross_entropy": _cross_entropy_delta,
 }

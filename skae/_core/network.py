@@ -22,7 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .activations import ACTIVATIONS, DERIVATIVES, NEEDS_PREACTIVATION, SPARSITY_MAPS
-from .losses import LOSSES, OUTPUT_DELTAS, SAMPLE_LOSSES
+from .losses import LOSSES, SAMPLE_LOSSES
 from .penalties import kl_sparsity, weight_decay
 
 Params = namedtuple(
@@ -52,6 +52,7 @@ class _Workspace:
         self.output = np.empty((rows, n_features), dtype=dtype)
         self.output_delta = np.empty((rows, n_features), dtype=dtype)
         self.hidden_delta = np.empty((rows, n_hidden), dtype=dtype)
+        self.weight_gradient = np.empty((n_hidden, n_features), dtype=dtype)
         hidden_pre, output_pre = keep_preactivations
         self.hidden_pre = np.empty_like(self.hidden) if hidden_pre else self.hidden
         self.output_pre = np.empty_like(self.output) if output_pre else self.output
@@ -250,7 +251,10 @@ class Autoencoder:
             target = _dense(x_block)
             h = self.encode(theta, x_in, ws.hidden[:rows], ws.hidden_pre[:rows])
             x_hat = self.decode(theta, h, ws.output[:rows], ws.output_pre[:rows])
-            value += LOSSES[self.loss](target, x_hat)
+            d_out = ws.output_delta[:rows]
+            value += LOSSES[self.loss](
+                target, x_hat, ws.output_pre[:rows], self.output_activation, d_out
+            )
 
             if self._sparsity_on and sparsity_delta is None:
                 if rho_hat is None:
@@ -264,28 +268,20 @@ class Autoencoder:
             if grad is None:
                 continue
 
-            # backward: output layer
-            d_out = OUTPUT_DELTAS[self.loss](
-                target,
-                x_hat,
-                ws.output_pre[:rows],
-                self.output_activation,
-                ws.output_delta[:rows],
-            )
+            # backward through the decoder: d_hidden = d_out W_dec^T
             d_hidden = ws.hidden_delta[:rows]
             np.matmul(d_out, p.decoder_weights.T, out=d_hidden)
-            # decoder gradients: dJ/dW_dec = h^T d_out, dJ/db_v = sum_i d_out.
-            # Tied weights: g.decoder_weights is g.encoder_weights, so the decoder's and
-            # the encoder's paths add up in one array, as seed 003 asks.
-            g.decoder_weights[...] += h.T @ d_out
+            # dJ/dW_dec = h^T d_out, dJ/db_v = sum_i d_out. Tied weights:
+            # g.decoder_weights is g.encoder_weights, so the decoder's and the encoder's
+            # paths add up in one array, as seed 003 asks.
+            g.decoder_weights[...] += np.matmul(h.T, d_out, out=ws.weight_gradient)
             g.visible_bias[...] += d_out.sum(axis=0)
             # hidden layer: d_hidden = (d_out W_dec^T + sparsity delta) * f'(z_h)
             if sparsity_delta is not None:
                 d_hidden += sparsity_delta
             DERIVATIVES[self.activation](ws.hidden_pre[:rows], h, d_hidden)
-            g.encoder_weights[...] += _input_gradient(
-                d_hidden, x_in, np.empty_like(g.encoder_weights)
-            )
+            # dJ/dW_enc = d_hidden^T x~, dJ/db_h = sum_i d_hidden
+            g.encoder_weights[...] += _input_gradient(d_hidden, x_in, ws.weight_gradient)
             g.hidden_bias[...] += d_hidden.sum(axis=0)
 
         value /= n_samples
