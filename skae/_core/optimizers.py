@@ -19,13 +19,16 @@ class SGD:
         self.learning_rate = learning_rate
         self.momentum = momentum
         self.velocity = np.zeros_like(params)
+        self._scratch = np.empty_like(params)
 
     def step(self, grad):
         # v <- mu v - lr g ;  theta <- theta + mu v - lr g   (Nesterov)
+        step = np.multiply(grad, self.learning_rate, out=self._scratch)
         self.velocity *= self.momentum
-        self.velocity -= self.learning_rate * grad
-        self.params += self.momentum * self.velocity
-        self.params -= self.learning_rate * grad
+        self.velocity -= step
+        self.params -= step
+        np.multiply(self.velocity, self.momentum, out=step)
+        self.params += step
 
 
 class Adam:
@@ -56,7 +59,8 @@ class Adam:
         self.t += 1
         m, v, s = self.first_moment, self.second_moment, self._scratch
         m *= self.beta_1
-        m += (1 - self.beta_1) * grad
+        np.multiply(grad, 1 - self.beta_1, out=s)
+        m += s
         v *= self.beta_2
         np.multiply(grad, grad, out=s)
         s *= 1 - self.beta_2
