@@ -4,6 +4,7 @@ The three public estimators only change defaults; all behaviour lives here, and 
 arithmetic lives in :mod:`skae._core`.
 """
 
+import copy
 import time
 import warnings
 from numbers import Integral, Real
@@ -243,8 +244,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return self._fit(X, incremental=True)
 
     def _fit(self, X, incremental):
-        # Any error leaves the estimator exactly as it was (fitted or not).
-        saved_state = dict(self.__dict__)
+        # Any error leaves the estimator exactly as it was (fitted or not); a deep copy,
+        # since training appends to loss_curve_ and moves the optimiser's state in place.
+        saved_state = copy.deepcopy(self.__dict__)
         try:
             return self._fit_unguarded(X, incremental)
         except BaseException:
@@ -263,8 +265,16 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             reset=first_call,
         )
         self._check_params_against_data(X)
-        if X.shape[0] < 2 and self.early_stopping:
-            raise ValueError("early_stopping=True needs at least 2 samples in X.")
+        if self.early_stopping and not incremental:
+            n_validation = self._n_validation(X.shape[0])
+            if not 1 <= n_validation < X.shape[0]:
+                raise ValueError(
+                    f"early_stopping=True with validation_fraction="
+                    f"{self.validation_fraction} leaves no rows to train or to validate on "
+                    f"among the {X.shape[0]} samples of X."
+                )
+        if not first_call:
+            self._check_warm_start_shape()
 
         network = self._network(X.shape[1], X.dtype)
         if first_call:
@@ -276,9 +286,11 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             self.loss_curve_ = []
             self.n_iter_ = 0
             self._optimizer = None
-            self._reset_stopping_state()
         else:
             theta = self._fitted_params(network)
+        if first_call or not incremental:
+            # every fit starts its own stopping bookkeeping (and validation split)
+            self._reset_stopping_state()
         # overflow is detected and handled (see _warn_diverged): no NumPy warnings
         with np.errstate(over="ignore", invalid="ignore"):
             if self.solver in MINIBATCH_SOLVERS:
@@ -286,7 +298,26 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             else:
                 theta = self._fit_full_batch(network, theta, X)
         self._store_params(network, theta)
+        if self._optimizer is not None:
+            self._optimizer.params = None  # keep the state, not a stale parameter vector
         return self
+
+    def _n_validation(self, n_samples):
+        return int(round(self.validation_fraction * n_samples))
+
+    def _check_warm_start_shape(self):
+        """Continuing training needs the fitted shape: refuse a changed one by name."""
+        if self.components_.shape[0] != self.n_components:
+            raise ValueError(
+                f"warm_start/partial_fit continue the fitted model of "
+                f"{self.components_.shape[0]} components, but n_components="
+                f"{self.n_components}. Fit with warm_start=False to change it."
+            )
+        if (self.decoder_components_ is self.components_) != self.tied:
+            raise ValueError(
+                f"warm_start/partial_fit continue a model fitted with tied={not self.tied}, "
+                f"but tied={self.tied}. Fit with warm_start=False to change it."
+            )
 
     def _reset_stopping_state(self):
         self.best_loss_ = np.inf
@@ -307,14 +338,16 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         corruption = self._corruption(0)
         grad = np.empty_like(theta)
         start = time.perf_counter()
+        non_finite_seen = []
 
         def fun(theta64):
             theta[...] = theta64
             value = network.objective(
                 theta, X, grad, corrupt=corruption, chunk_size=self.chunk_size
             )
-            if not np.isfinite(value):
+            if not (np.isfinite(value) and np.all(np.isfinite(grad))):
                 # an infinite value makes the line search step back
+                non_finite_seen.append(True)
                 return np.inf, np.zeros_like(theta64)
             return value, grad.astype(np.float64)
 
@@ -333,8 +366,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 callback=self._full_batch_callback(start),
                 options={"maxiter": n_iter, "gtol": self.tol},
             )
-            if not np.all(np.isfinite(result.x)):
-                self._warn_diverged(self.n_iter_)
+            stuck = non_finite_seen and (result.nit == 0 or not np.isfinite(result.fun))
+            if stuck or not np.all(np.isfinite(result.x)):
+                self._warn_diverged(self.n_iter_ + 1)
                 break
             theta64 = result.x
             self.n_iter_ += result.nit
@@ -342,7 +376,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             if result.nit < n_iter:  # converged before using all iterations
                 break
         theta[...] = theta64
-        if remaining == 0 and result.status == 1:
+        if remaining == 0 and result is not None and result.status == 1:
             warnings.warn(
                 f"{type(self).__name__}: solver={self.solver!r} stopped at max_iter="
                 f"{self.max_iter} before convergence; increase max_iter.",
@@ -370,19 +404,23 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def _fit_minibatch(self, network, theta, X, incremental):
         rng = self._rng
-        if self._optimizer is None or self._optimizer.params.dtype != theta.dtype:
+        optimizer = self._optimizer
+        if (
+            not incremental  # a new fit starts a new optimiser, as sklearn's MLP does
+            or not isinstance(optimizer, OPTIMIZERS[self.solver])
+            or optimizer.dtype != theta.dtype
+        ):
             kwargs = {"momentum": self.momentum} if self.solver == "sgd" else {}
-            self._optimizer = OPTIMIZERS[self.solver](
+            optimizer = OPTIMIZERS[self.solver](
                 theta, learning_rate=self.learning_rate_init, **kwargs
             )
-        optimizer = self._optimizer
         optimizer.params = theta
-        optimizer.learning_rate = self.learning_rate_init
+        self._optimizer = optimizer
 
         X_val = None
         if self.early_stopping and not incremental:
             order = rng.permutation(X.shape[0])
-            n_val = max(1, int(round(self.validation_fraction * X.shape[0])))
+            n_val = self._n_validation(X.shape[0])
             X_val, X = X[order[:n_val]], X[order[n_val:]]
             best_theta = theta.copy()
 
@@ -402,9 +440,13 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             total = 0.0
             for batch_start in range(0, n_samples, batch_size):
                 batch = X[order[batch_start : batch_start + batch_size]]
-                value = network.objective(theta, batch, grad, corrupt=corruption)
+                # each batch its own draw: the key is the batch's position in the epoch
+                corrupt = None
+                if corruption is not None:
+                    corrupt = lambda x_block, _, key=batch_start: corruption(x_block, key)  # noqa: E731
+                value = network.objective(theta, batch, grad, corrupt=corrupt)
                 if not np.isfinite(value) or not np.all(np.isfinite(grad)):
-                    theta[...] = epoch_start_theta
+                    theta[...] = best_theta if X_val is not None else epoch_start_theta
                     self._warn_diverged(self.n_iter_ + 1)
                     return theta
                 optimizer.step(grad)
@@ -416,6 +458,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             message = f"Epoch {self.n_iter_}, loss = {loss:.6f}"
             if X_val is not None:
                 val_score = float(-network.sample_losses(theta, X_val).mean())
+                if not np.isfinite(val_score):
+                    theta[...] = best_theta
+                    self._warn_diverged(self.n_iter_)
+                    return theta
                 self.validation_scores_.append(val_score)
                 message += f", validation loss = {-val_score:.6f}"
                 improved = val_score > self.best_validation_score_ + self.tol
@@ -489,10 +535,11 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """
         check_is_fitted(self)
         H = check_array(X, dtype=[np.float64, np.float32])
-        if H.shape[1] != self.n_components:
+        n_components = self.components_.shape[0]
+        if H.shape[1] != n_components:
             raise ValueError(
-                f"X has {H.shape[1]} features, but inverse_transform expects "
-                f"n_components={self.n_components} hidden activations."
+                f"X has {H.shape[1]} features, but inverse_transform expects the "
+                f"{n_components} hidden activations of the fitted model (n_components)."
             )
         network, theta = self._fitted_network(H)
         return network.decode(theta, H)

@@ -88,11 +88,34 @@ def test_zero_noise_level_is_the_noise_free_model(solver, digits):
     assert not np.allclose(clean.components_, noisy.components_)
 
 
-def test_transform_never_corrupts(digits):
+def _reference_activation(name, z):
+    return {
+        "sigmoid": lambda: 1 / (1 + np.exp(-z)),
+        "tanh": lambda: np.tanh(z),
+        "relu": lambda: np.maximum(z, 0),
+        "swish": lambda: z / (1 + np.exp(-z)),
+        "identity": lambda: z,
+    }[name]()
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "swish", "identity"])
+def test_transform_inverse_transform_and_score_follow_their_formulas(activation, digits):
     X, _ = digits
-    ae = DenoisingAutoencoder(n_components=8, noise_level=0.5, max_iter=3, random_state=0)
-    ae.fit(X[:200])
-    np.testing.assert_array_equal(ae.transform(X[:50]), ae.transform(X[:50]))
+    ae = DenoisingAutoencoder(
+        n_components=8,
+        activation=activation,
+        output_activation=activation,
+        noise_level=0.5,
+        max_iter=3,
+        random_state=0,
+    ).fit(X[:200])
+    # no corruption at transform time: exactly f(X W^T + b)
+    H = _reference_activation(activation, X @ ae.components_.T + ae.intercept_hidden_)
+    np.testing.assert_allclose(ae.transform(X), H, rtol=1e-12, atol=1e-12)
+    X_hat = _reference_activation(activation, H @ ae.decoder_components_ + ae.intercept_visible_)
+    np.testing.assert_allclose(ae.inverse_transform(H), X_hat, rtol=1e-12, atol=1e-12)
+    expected = -0.5 * np.sum((X_hat - X) ** 2, axis=1)
+    np.testing.assert_allclose(ae.score_samples(X), expected, rtol=1e-10)
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
@@ -221,7 +244,7 @@ def test_bad_input_leaves_a_fitted_estimator_as_it_was(digits):
 def test_inverse_transform_checks_width(digits):
     X, _ = digits
     ae = TiedAutoencoder(n_components=5, max_iter=2, random_state=0).fit(X)
-    with pytest.raises(ValueError, match="n_components=5"):
+    with pytest.raises(ValueError, match="5 hidden activations"):
         ae.inverse_transform(np.zeros((3, 4)))
 
 

@@ -21,6 +21,8 @@ LOSS_DECODERS = [
     ("squared_error", "identity"),
     ("squared_error", "sigmoid"),
     ("squared_error", "tanh"),
+    ("squared_error", "relu"),
+    ("squared_error", "swish"),
     ("cross_entropy", "sigmoid"),
 ]
 
@@ -69,6 +71,12 @@ def test_gradient_at_fitted_parameters(data):
     estimator = TiedAutoencoder(n_components=4, alpha=0.01, max_iter=30, random_state=0)
     estimator.fit(data)
     assert check_gradients(estimator, data) < TOLERANCE
+
+
+def test_check_gradients_refuses_the_wrong_width(data):
+    estimator = TiedAutoencoder(n_components=4, max_iter=3, random_state=0).fit(data)
+    with pytest.raises(ValueError, match="expects 6"):
+        check_gradients(estimator, data[:, :5])
 
 
 def test_check_gradients_detects_a_wrong_gradient(data, monkeypatch):

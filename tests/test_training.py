@@ -150,3 +150,103 @@ def test_warm_start_continues(X):
     second = ae.fit(X).score(X)
     assert second > first
     assert ae.n_iter_ == 10
+
+
+def test_each_minibatch_gets_its_own_noise(X, monkeypatch):
+    import skae._core.network as network_module
+
+    inputs = []
+    original = network_module.Autoencoder.objective
+
+    def spy(self, theta, x, grad=None, corrupt=None, chunk_size=None):
+        inputs.append(corrupt(x, 0) == 0)
+        return original(self, theta, x, grad, corrupt, chunk_size)
+
+    monkeypatch.setattr(network_module.Autoencoder, "objective", spy)
+    ones = np.ones((400, 10))
+    DenoisingAutoencoder(
+        n_components=3, noise_level=0.5, batch_size=100, max_iter=2, random_state=0
+    ).fit(ones)
+    assert len(inputs) == 8
+    masks = [m.tobytes() for m in inputs]
+    assert len(set(masks)) == 8  # every batch of every epoch a fresh draw
+
+
+def test_divergence_with_early_stopping_keeps_the_best_parameters(X):
+    ae = DenoisingAutoencoder(
+        n_components=6,
+        activation="identity",
+        output_activation="identity",
+        solver="sgd",
+        learning_rate_init=0.05,
+        early_stopping=True,
+        max_iter=30,
+        random_state=0,
+    )
+    with pytest.warns(RuntimeWarning, match="learning_rate_init"):
+        ae.fit(X * 30)
+    assert np.isfinite(ae.score(X * 30))
+    assert np.all(np.isfinite(ae.components_))
+
+
+def test_full_batch_divergence_warns():
+    X = np.random.default_rng(0).random((20, 4)) * 1e200
+    ae = TiedAutoencoder(
+        n_components=2, activation="identity", output_activation="identity", random_state=0
+    )
+    with pytest.warns(RuntimeWarning, match="non-finite"):
+        ae.fit(X)
+    assert np.all(np.isfinite(ae.components_))
+
+
+def test_warm_start_with_early_stopping_starts_fresh_bookkeeping(X):
+    ae = DenoisingAutoencoder(
+        n_components=6,
+        early_stopping=True,
+        warm_start=True,
+        max_iter=4,
+        n_iter_no_change=50,
+        random_state=0,
+    )
+    ae.fit(X)
+    ae.fit(X)
+    assert len(ae.validation_scores_) == 4 and ae.n_iter_ == 8
+    # early stopping switched on between warm fits works too
+    other = DenoisingAutoencoder(n_components=6, warm_start=True, max_iter=2, random_state=0)
+    other.fit(X)
+    other.set_params(early_stopping=True).fit(X)
+    assert len(other.validation_scores_) == 2
+
+
+def test_warm_start_with_another_solver_uses_it(X):
+    ae = DenoisingAutoencoder(n_components=6, warm_start=True, max_iter=2, random_state=0)
+    ae.fit(X)
+    ae.set_params(solver="sgd").fit(X)
+    assert type(ae._optimizer).__name__ == "SGD"
+
+
+@pytest.mark.parametrize(
+    "change,name", [({"n_components": 7}, "n_components"), ({"tied": True}, "tied")]
+)
+def test_warm_start_refuses_a_changed_shape(X, change, name):
+    ae = DenoisingAutoencoder(n_components=6, warm_start=True, max_iter=2, random_state=0)
+    ae.fit(X)
+    with pytest.raises(ValueError, match=name):
+        ae.set_params(**change).fit(X)
+    assert ae.components_.shape == (6, 64)
+
+
+def test_validation_fraction_must_leave_training_rows():
+    with pytest.raises(ValueError, match="validation_fraction"):
+        DenoisingAutoencoder(early_stopping=True, validation_fraction=0.9).fit(np.ones((3, 2)))
+
+
+def test_failed_warm_fit_leaves_the_training_history(X):
+    ae = DenoisingAutoencoder(n_components=6, warm_start=True, max_iter=2, random_state=0)
+    ae.fit(X)
+    curve, n_iter = list(ae.loss_curve_), ae.n_iter_
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        with pytest.raises(ConvergenceWarning):
+            ae.fit(X)
+    assert ae.loss_curve_ == curve and ae.n_iter_ == n_iter

@@ -160,7 +160,9 @@ class Autoencoder:
         p = self.unpack(theta)
         if out is None:
             out = np.empty((x.shape[0], self.n_hidden), dtype=self.dtype)
-        pre = out if pre is None else pre
+        if pre is None:
+            # an activation whose derivative needs z must not compute in place
+            pre = np.empty_like(out) if self.activation in NEEDS_PREACTIVATION else out
         if sp.issparse(x):
             pre[...] = x @ p.encoder_weights.T
         else:
@@ -173,7 +175,8 @@ class Autoencoder:
         p = self.unpack(theta)
         if out is None:
             out = np.empty((h.shape[0], self.n_features), dtype=self.dtype)
-        pre = out if pre is None else pre
+        if pre is None:
+            pre = np.empty_like(out) if self.output_activation in NEEDS_PREACTIVATION else out
         np.matmul(h, p.decoder_weights, out=pre)
         pre += p.visible_bias
         return ACTIVATIONS[self.output_activation](pre, out)
@@ -194,7 +197,6 @@ class Autoencoder:
 
     def mean_activation(self, theta, x, corrupt=None, chunk_size=None):
         """rho^ : the mean hidden activation over all rows, read as a probability."""
-        scale, shift = SPARSITY_MAPS[self.activation]
         blocks = self._blocks(x.shape[0], chunk_size)
         ws = self._workspace_for(blocks[0][1] - blocks[0][0])
         total = np.zeros(self.n_hidden, dtype=self.dtype)
@@ -203,7 +205,12 @@ class Autoencoder:
             rows = stop - start
             h = self.encode(theta, x_in, ws.hidden[:rows], ws.hidden_pre[:rows])
             total += h.sum(axis=0)
-        return scale * total / x.shape[0] + shift
+        return self._rho_hat(total, x.shape[0])
+
+    def _rho_hat(self, hidden_sum, n_samples):
+        # rho^_j = 1/m sum_i h_ij, read as a probability (tanh: (a + 1) / 2)
+        scale, shift = SPARSITY_MAPS[self.activation]
+        return scale * hidden_sum / n_samples + shift
 
     def objective(self, theta, x, grad=None, corrupt=None, chunk_size=None):
         """Objective J(theta) over all rows of ``x`` and, if ``grad`` is given, its gradient.
@@ -258,8 +265,7 @@ class Autoencoder:
 
             if self._sparsity_on and sparsity_delta is None:
                 if rho_hat is None:
-                    shift = SPARSITY_MAPS[self.activation][1]
-                    rho_hat = scale * h.sum(axis=0, dtype=self.dtype) / n_samples + shift
+                    rho_hat = self._rho_hat(h.sum(axis=0), n_samples)
                 kl_value, kl_derivative = kl_sparsity(
                     rho_hat, self.sparsity_target, self.sparsity_weight
                 )

@@ -16,6 +16,7 @@ class SGD:
 
     def __init__(self, params, learning_rate=0.01, momentum=0.9):
         self.params = params
+        self.dtype = params.dtype
         self.learning_rate = learning_rate
         self.momentum = momentum
         self.velocity = np.zeros_like(params)
@@ -46,6 +47,7 @@ class Adam:
 
     def __init__(self, params, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
         self.params = params
+        self.dtype = params.dtype
         self.learning_rate = learning_rate
         self.beta_1 = beta_1
         self.beta_2 = beta_2

@@ -51,14 +51,19 @@ def check_gradients(estimator, X, *, epsilon=1e-6, n_checks=None, random_state=0
     X = check_array(X, dtype=np.float64)
     fitted = hasattr(estimator, "components_")
     if not fitted:
-        # one iteration fits nothing useful but validates and initialises like fit
-        estimator = clone(estimator).set_params(max_iter=1, warm_start=False)
+        # validate and initialise exactly as fit would, without training
+        estimator = clone(estimator)
         estimator._validate_params()
         estimator._check_params_against_data(X)
         network = estimator._network(X.shape[1], np.float64)
         seed = check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max)
         theta = network.init_params(np.random.default_rng(seed))
     else:
+        if X.shape[1] != estimator.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but the fitted {type(estimator).__name__} "
+                f"expects {estimator.n_features_in_}."
+            )
         estimator._check_params_against_data(X)
         network = estimator._network(estimator.n_features_in_, np.float64)
         theta = estimator._fitted_params(network)
