@@ -1,10 +1,12 @@
 """Activation functions and their derivatives, as tables of in-place NumPy functions.
 
 ``ACTIVATIONS[name](z, out)`` writes ``f(z)`` into ``out`` (which may be ``z`` itself).
-``DERIVATIVES[name](z, a, delta)`` multiplies ``delta`` in place by ``f'(z)``, where
-``a = f(z)``. Most derivatives are cheapest from the output ``a`` alone; those that need
-the pre-activation ``z`` are listed in ``NEEDS_PREACTIVATION`` so that the network keeps
-``z`` in a buffer of its own only for them. A new activation is one entry in each table.
+``DERIVATIVES[name](z, a, delta, scratch)`` multiplies ``delta`` in place by ``f'(z)``,
+where ``a = f(z)``; ``scratch`` is a buffer of the same shape that it may overwrite, so
+that no temporary array is allocated in the training loop. Most derivatives are cheapest
+from the output ``a`` alone; those that need the pre-activation ``z`` are listed in
+``NEEDS_PREACTIVATION`` so that the network keeps ``z`` in a buffer of its own only for
+them. A new activation is one entry in each table.
 """
 
 import numpy as np
@@ -20,28 +22,32 @@ def _sigmoid(z, out):
     return out
 
 
-def _sigmoid_derivative(z, a, delta):
+def _sigmoid_derivative(z, a, delta, scratch):
     # f'(z) = f(z) (1 - f(z))
-    delta *= a
-    delta *= 1.0 - a
+    np.subtract(1.0, a, out=scratch)
+    scratch *= a
+    delta *= scratch
 
 
 def _tanh(z, out):
     return np.tanh(z, out=out)
 
 
-def _tanh_derivative(z, a, delta):
+def _tanh_derivative(z, a, delta, scratch):
     # f'(z) = 1 - f(z)^2
-    delta *= 1.0 - a * a
+    np.multiply(a, a, out=scratch)
+    np.subtract(1.0, scratch, out=scratch)
+    delta *= scratch
 
 
 def _relu(z, out):
     return np.maximum(z, 0.0, out=out)
 
 
-def _relu_derivative(z, a, delta):
+def _relu_derivative(z, a, delta, scratch):
     # f'(z) = 1 where z > 0, else 0 (a > 0 exactly where z > 0)
-    delta[a <= 0] = 0.0
+    np.greater(a, 0.0, out=scratch)
+    delta *= scratch
 
 
 def _swish(z, out):
@@ -51,9 +57,9 @@ def _swish(z, out):
     return out
 
 
-def _swish_derivative(z, a, delta):
+def _swish_derivative(z, a, delta, scratch):
     # f'(z) = sigmoid(z) + z sigmoid(z) (1 - sigmoid(z)) = a + sigmoid(z) (1 - a)
-    s = _sigmoid(z, np.empty_like(z))
+    s = _sigmoid(z, scratch)
     s *= 1.0 - a
     s += a
     delta *= s
@@ -65,7 +71,7 @@ def _identity(z, out):
     return out
 
 
-def _identity_derivative(z, a, delta):
+def _identity_derivative(z, a, delta, scratch):
     # f'(z) = 1
     pass
 

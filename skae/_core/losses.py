@@ -1,9 +1,10 @@
 """Reconstruction losses, each with its value and its output delta side by side.
 
-``LOSSES[name](x, x_hat, z, output_activation, delta)`` returns the loss summed over a
-block of rows and writes ``dL/dz``, the derivative with respect to the decoder's
-pre-activation ``z``, into ``delta``. The value is read off the same buffer that the
-backward pass needs, so the loss costs no extra pass over the data.
+``LOSSES[name](x, x_hat, z, output_activation, delta, scratch)`` returns the loss summed
+over a block of rows and writes ``dL/dz``, the derivative with respect to the decoder's
+pre-activation ``z``, into ``delta`` (``scratch`` is a buffer it may overwrite).
+The value is read off the same buffer that the backward pass needs, so the loss costs no
+extra pass over the data.
 ``SAMPLE_LOSSES[name](x, x_hat)`` returns the loss of each row.
 """
 
@@ -25,11 +26,11 @@ def _squared_error_per_sample(x, x_hat):
     return 0.5 * np.einsum("ij,ij->i", diff, diff)
 
 
-def _squared_error(x, x_hat, z, output_activation, delta):
+def _squared_error(x, x_hat, z, output_activation, delta, scratch):
     np.subtract(x_hat, x, out=delta)
     value = 0.5 * float(np.vdot(delta, delta))
     # dJ/dz = (x_hat - x) * g'(z)
-    DERIVATIVES[output_activation](z, x_hat, delta)
+    DERIVATIVES[output_activation](z, x_hat, delta, scratch)
     return value
 
 
@@ -39,7 +40,7 @@ def _cross_entropy_per_sample(x, x_hat):
     return -(x * np.log(p) + (1.0 - x) * np.log1p(-p)).sum(axis=1)
 
 
-def _cross_entropy(x, x_hat, z, output_activation, delta):
+def _cross_entropy(x, x_hat, z, output_activation, delta, scratch):
     value = float(_cross_entropy_per_sample(x, x_hat).sum())
     # With a sigmoid decoder (required for this loss) dJ/dz = x_hat - x exactly.
     np.subtract(x_hat, x, out=delta)

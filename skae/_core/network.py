@@ -34,13 +34,27 @@ def _dense(x):
     return x.toarray() if sp.issparse(x) else x
 
 
-def _input_gradient(delta, x, out):
-    """``out = delta^T x`` for dense or sparse ``x`` without densifying ``x``."""
-    if sp.issparse(x):
-        out[...] = (x.T @ delta).T
+def _add_product(a, b, dest, scratch, accumulate):
+    """``dest = a @ b``, or ``dest += a @ b`` if ``accumulate``; ``b`` may be sparse.
+
+    Dense products go straight into ``dest`` (or through ``scratch``): no temporaries.
+    """
+    if sp.issparse(b):
+        product = (b.T @ a.T).T  # sparse x~: never densified
     else:
-        np.matmul(delta.T, x, out=out)
-    return out
+        product = np.matmul(a, b, out=scratch if accumulate else dest)
+    if accumulate:
+        dest += product
+    elif product is not dest:
+        dest[...] = product
+
+
+def _add_sum(delta, dest, accumulate):
+    """``dest (+)= delta.sum(axis=0)``, the bias gradient of a block."""
+    if accumulate:
+        dest += delta.sum(axis=0)
+    else:
+        np.sum(delta, axis=0, out=dest)
 
 
 class _Workspace:
@@ -52,6 +66,8 @@ class _Workspace:
         self.output = np.empty((rows, n_features), dtype=dtype)
         self.output_delta = np.empty((rows, n_features), dtype=dtype)
         self.hidden_delta = np.empty((rows, n_hidden), dtype=dtype)
+        self.hidden_scratch = np.empty((rows, n_hidden), dtype=dtype)
+        self.output_scratch = np.empty((rows, n_features), dtype=dtype)
         self.weight_gradient = np.empty((n_hidden, n_features), dtype=dtype)
         hidden_pre, output_pre = keep_preactivations
         self.hidden_pre = np.empty_like(self.hidden) if hidden_pre else self.hidden
@@ -239,8 +255,6 @@ class Autoencoder:
         ws = self._workspace_for(blocks[0][1] - blocks[0][0])
         p = self.unpack(theta)
         g = self.unpack(grad) if grad is not None else None
-        if grad is not None:
-            grad[...] = 0.0
 
         sparsity_delta = None
         if self._sparsity_on:
@@ -251,7 +265,7 @@ class Autoencoder:
                 rho_hat = self.mean_activation(theta, x, corrupt, chunk_size)
 
         value = 0.0
-        for start, stop in blocks:
+        for block_index, (start, stop) in enumerate(blocks):
             rows = stop - start
             x_block = x[start:stop]
             x_in = x_block if corrupt is None else corrupt(x_block, start)
@@ -260,7 +274,12 @@ class Autoencoder:
             x_hat = self.decode(theta, h, ws.output[:rows], ws.output_pre[:rows])
             d_out = ws.output_delta[:rows]
             value += LOSSES[self.loss](
-                target, x_hat, ws.output_pre[:rows], self.output_activation, d_out
+                target,
+                x_hat,
+                ws.output_pre[:rows],
+                self.output_activation,
+                d_out,
+                ws.output_scratch[:rows],
             )
 
             if self._sparsity_on and sparsity_delta is None:
@@ -269,31 +288,37 @@ class Autoencoder:
                 kl_value, kl_derivative = kl_sparsity(
                     rho_hat, self.sparsity_target, self.sparsity_weight
                 )
-                # d rho^_j / d h_ij = scale / m; the 1/m is applied to the whole sum below
-                sparsity_delta = (scale * kl_derivative).astype(self.dtype)
+                # d rho^_j / d h_ij = scale / m
+                sparsity_delta = (scale * kl_derivative / n_samples).astype(self.dtype)
             if grad is None:
                 continue
 
+            # The 1/m of J scales every delta once here, so no gradient needs rescaling.
+            d_out *= 1.0 / n_samples
+            first = block_index == 0  # the first block writes the gradient, others add
             # backward through the decoder: d_hidden = d_out W_dec^T
             d_hidden = ws.hidden_delta[:rows]
             np.matmul(d_out, p.decoder_weights.T, out=d_hidden)
             # dJ/dW_dec = h^T d_out, dJ/db_v = sum_i d_out. Tied weights:
             # g.decoder_weights is g.encoder_weights, so the decoder's and the encoder's
             # paths add up in one array, as seed 003 asks.
-            g.decoder_weights[...] += np.matmul(h.T, d_out, out=ws.weight_gradient)
-            g.visible_bias[...] += d_out.sum(axis=0)
+            _add_product(h.T, d_out, g.decoder_weights, ws.weight_gradient, not first)
+            _add_sum(d_out, g.visible_bias, not first)
             # hidden layer: d_hidden = (d_out W_dec^T + sparsity delta) * f'(z_h)
             if sparsity_delta is not None:
                 d_hidden += sparsity_delta
-            DERIVATIVES[self.activation](ws.hidden_pre[:rows], h, d_hidden)
+            DERIVATIVES[self.activation](
+                ws.hidden_pre[:rows], h, d_hidden, ws.hidden_scratch[:rows]
+            )
             # dJ/dW_enc = d_hidden^T x~, dJ/db_h = sum_i d_hidden
-            g.encoder_weights[...] += _input_gradient(d_hidden, x_in, ws.weight_gradient)
-            g.hidden_bias[...] += d_hidden.sum(axis=0)
+            _add_product(
+                d_hidden.T, x_in, g.encoder_weights, ws.weight_gradient, self.tied or not first
+            )
+            _add_sum(d_hidden, g.hidden_bias, not first)
 
         value /= n_samples
         weights = [p.encoder_weights] if self.tied else [p.encoder_weights, p.decoder_weights]
         if grad is not None:
-            grad /= n_samples
             grads = [g.encoder_weights] if self.tied else [g.encoder_weights, g.decoder_weights]
             value += weight_decay(weights, self.alpha, grads)
         else:

@@ -8,6 +8,8 @@ def weight_decay(weights, alpha, grads=None):
 
     If ``grads`` is given, ``alpha * W`` is added to each matching gradient in place.
     """
+    if alpha == 0:
+        return 0.0
     value = 0.0
     for w, g in zip(weights, grads or [None] * len(weights), strict=True):
         value += 0.5 * alpha * float(np.vdot(w, w))
