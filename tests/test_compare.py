@@ -114,14 +114,22 @@ def test_bad_flag_value_is_a_clean_argparse_error(argv, tmp_path, capsys):
     assert not list(tmp_path.iterdir())  # nothing ran
 
 
-def test_too_many_pca_components_fail_before_any_work(tmp_path, capsys):
-    # digits has 64 pixels; the check must come before the pixels baseline is fitted
-    with pytest.raises(SystemExit) as exc:
-        main(["--n-components", "100", "--output-dir", str(tmp_path)])
-    assert exc.value.code == 2
-    err = capsys.readouterr().err
-    assert "error: PCA gives at most" in err and "[1/" not in err
-    assert not list(tmp_path.iterdir())
+def test_pca_is_capped_at_the_number_of_pixels(tmp_path, capsys):
+    # digits has 64 pixels: PCA gives all 64, the other extractors the 100 asked for
+    main(
+        [
+            *QUICK,
+            "--methods",
+            "pca,tied_ae",
+            "--n-components",
+            "100",
+            "--output-dir",
+            str(tmp_path),
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert "PCA capped at 64" in err
+    assert "| pca | " in out and "| 64 |" in out and "| 100 |" in out
 
 
 def test_an_option_the_estimator_rejects_is_a_clean_error(tmp_path, capsys):
@@ -180,7 +188,7 @@ def test_mnist_loads_lazily_with_data_home(monkeypatch, tmp_path):
     assert calls == [{"data_home": str(tmp_path / "data"), "return_X_y": True}]
     assert "200 training and 797 test samples" in err
     rows = read_csv(tmp_path / "compare_mnist.csv")
-    assert int(rows[1]["n_features"]) == 512  # the mnist default of --n-components
+    assert int(rows[1]["n_features"]) == 2000  # the mnist default of --n-components
 
 
 def test_without_matplotlib_says_so_and_continues(monkeypatch, tmp_path):
