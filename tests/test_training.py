@@ -250,3 +250,26 @@ def test_failed_warm_fit_leaves_the_training_history(X):
         with pytest.raises(ConvergenceWarning):
             ae.fit(X)
     assert ae.loss_curve_ == curve and ae.n_iter_ == n_iter
+
+
+def test_optimisers_follow_their_textbook_updates():
+    rng = np.random.default_rng(0)
+    start = rng.normal(size=20)
+    adam_params, sgd_params = start.copy(), start.copy()
+    adam = OPTIMIZERS["adam"](adam_params, learning_rate=0.01)
+    sgd = OPTIMIZERS["sgd"](sgd_params, learning_rate=0.01, momentum=0.9)
+    theta_adam, theta_sgd = start.copy(), start.copy()
+    m, v, velocity = np.zeros(20), np.zeros(20), np.zeros(20)
+    for t in range(1, 25):
+        g = rng.normal(size=20)
+        adam.step(g)
+        sgd.step(g)
+        # Adam as scikit-learn writes it
+        m = 0.9 * m + 0.1 * g
+        v = 0.999 * v + 0.001 * g * g
+        theta_adam -= 0.01 * np.sqrt(1 - 0.999**t) / (1 - 0.9**t) * m / (np.sqrt(v) + 1e-8)
+        # Nesterov momentum
+        velocity = 0.9 * velocity - 0.01 * g
+        theta_sgd += 0.9 * velocity - 0.01 * g
+    np.testing.assert_allclose(adam_params, theta_adam, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(sgd_params, theta_sgd, rtol=0, atol=1e-12)

@@ -58,21 +58,27 @@ class Adam:
         self._scratch = np.empty_like(params)
 
     def step(self, grad):
+        # The moments are kept unnormalised, m~ = m / (1 - beta_1) and
+        # v~ = v / (1 - beta_2), which saves two passes over the parameters per step;
+        # the constants move into the step size and epsilon, so the update is exactly
+        # lr_t * m / (sqrt(v) + eps) with lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t).
         self.t += 1
         m, v, s = self.first_moment, self.second_moment, self._scratch
         m *= self.beta_1
-        np.multiply(grad, 1 - self.beta_1, out=s)
-        m += s
+        m += grad
         v *= self.beta_2
         np.multiply(grad, grad, out=s)
-        s *= 1 - self.beta_2
         v += s
-        # bias-corrected step: lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)
+        root = np.sqrt(1 - self.beta_2)
         step_size = (
-            self.learning_rate * np.sqrt(1 - self.beta_2**self.t) / (1 - self.beta_1**self.t)
+            self.learning_rate
+            * np.sqrt(1 - self.beta_2**self.t)
+            / (1 - self.beta_1**self.t)
+            * (1 - self.beta_1)
+            / root
         )
         np.sqrt(v, out=s)
-        s += self.epsilon
+        s += self.epsilon / root
         np.divide(m, s, out=s)
         s *= step_size
         self.params -= s
