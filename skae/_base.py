@@ -75,56 +75,11 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         "warm_start": ["boolean"],
     }
 
-    def __init__(
-        self,
-        n_components=256,
-        *,
-        activation="sigmoid",
-        output_activation="sigmoid",
-        loss="squared_error",
-        tied=False,
-        alpha=0.0,
-        sparsity_target=0.05,
-        sparsity_weight=0.0,
-        noise="masking",
-        noise_level=0.0,
-        solver="lbfgs",
-        batch_size="auto",
-        learning_rate_init=0.001,
-        momentum=0.9,
-        max_iter=200,
-        tol=1e-4,
-        n_iter_no_change=10,
-        early_stopping=False,
-        validation_fraction=0.1,
-        chunk_size=4096,
-        random_state=None,
-        verbose=0,
-        warm_start=False,
-    ):
-        self.n_components = n_components
-        self.activation = activation
-        self.output_activation = output_activation
-        self.loss = loss
-        self.tied = tied
-        self.alpha = alpha
-        self.sparsity_target = sparsity_target
-        self.sparsity_weight = sparsity_weight
-        self.noise = noise
-        self.noise_level = noise_level
-        self.solver = solver
-        self.batch_size = batch_size
-        self.learning_rate_init = learning_rate_init
-        self.momentum = momentum
-        self.max_iter = max_iter
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.chunk_size = chunk_size
-        self.random_state = random_state
-        self.verbose = verbose
-        self.warm_start = warm_start
+    def __init__(self, **params):
+        # Each public subclass lists every parameter, with its own defaults, in its
+        # signature (scikit-learn reads the parameters from there); the base stores them.
+        for name, value in params.items():
+            setattr(self, name, value)
 
     # -- validation ----------------------------------------------------------------
     def _check_params_against_data(self, X):
