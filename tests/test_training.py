@@ -273,3 +273,21 @@ def test_optimisers_follow_their_textbook_updates():
         theta_sgd += 0.9 * velocity - 0.01 * g
     np.testing.assert_allclose(adam_params, theta_adam, rtol=0, atol=1e-12)
     np.testing.assert_allclose(sgd_params, theta_sgd, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("solver,block", [("lbfgs", 50), ("adam", 64)])
+def test_sparse_input_is_densified_one_block_at_a_time(X, monkeypatch, solver, block):
+    import scipy.sparse as sp
+
+    rows_densified = []
+    original = sp.csr_matrix.toarray
+
+    def spy(self, *args, **kwargs):
+        rows_densified.append(self.shape[0])
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(sp.csr_matrix, "toarray", spy)
+    SparseAutoencoder(
+        n_components=5, solver=solver, chunk_size=50, batch_size=64, max_iter=3, random_state=0
+    ).fit(sp.csr_matrix(X))
+    assert rows_densified and max(rows_densified) <= block < X.shape[0]
