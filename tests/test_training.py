@@ -291,3 +291,13 @@ def test_sparse_input_is_densified_one_block_at_a_time(X, monkeypatch, solver, b
         n_components=5, solver=solver, chunk_size=50, batch_size=64, max_iter=3, random_state=0
     ).fit(sp.csr_matrix(X))
     assert rows_densified and max(rows_densified) <= block < X.shape[0]
+
+
+@pytest.mark.parametrize("noise", ["masking", "gaussian", "salt_and_pepper"])
+def test_noise_keeps_float32_even_with_numpy_float64_levels(noise):
+    # a scipy.stats draw is a NumPy float64: it must not upcast float32 data (NEP 50)
+    from skae._core import Corruption
+
+    X32 = np.random.default_rng(0).random((20, 5), dtype=np.float32)
+    corrupted = Corruption(noise, np.float64(0.3), seed=0)(X32)
+    assert corrupted.dtype == np.float32

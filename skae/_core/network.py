@@ -114,9 +114,11 @@ class Autoencoder:
         self.output_activation = output_activation
         self.loss = loss
         self.tied = tied
-        self.alpha = alpha
-        self.sparsity_target = sparsity_target
-        self.sparsity_weight = sparsity_weight
+        # Python floats: NumPy float64 scalars (say from a scipy.stats distribution in a
+        # RandomizedSearchCV) would silently upcast float32 arithmetic (NEP 50)
+        self.alpha = float(alpha)
+        self.sparsity_target = float(sparsity_target)
+        self.sparsity_weight = float(sparsity_weight)
         self.dtype = np.dtype(dtype)
         self._workspace = None
 

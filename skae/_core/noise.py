@@ -56,7 +56,7 @@ class Corruption:
 
     def __init__(self, kind, level, seed=0):
         self.kind = kind
-        self.level = level
+        self.level = float(level)  # a NumPy float64 would upcast float32 noise
         self.seed = seed
 
     def reseed(self, rng):

@@ -1,5 +1,7 @@
 """Stochastic optimisers that know only a flat parameter vector and its gradient."""
 
+import math
+
 import numpy as np
 
 
@@ -17,8 +19,9 @@ class SGD:
     def __init__(self, params, learning_rate=0.01, momentum=0.9):
         self.params = params
         self.dtype = params.dtype
-        self.learning_rate = learning_rate
-        self.momentum = momentum
+        # Python floats: a NumPy float64 here would upcast float32 updates (NEP 50)
+        self.learning_rate = float(learning_rate)
+        self.momentum = float(momentum)
         self.velocity = np.zeros_like(params)
         self._scratch = np.empty_like(params)
 
@@ -48,10 +51,10 @@ class Adam:
     def __init__(self, params, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
         self.params = params
         self.dtype = params.dtype
-        self.learning_rate = learning_rate
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
+        self.learning_rate = float(learning_rate)
+        self.beta_1 = float(beta_1)
+        self.beta_2 = float(beta_2)
+        self.epsilon = float(epsilon)
         self.t = 0
         self.first_moment = np.zeros_like(params)
         self.second_moment = np.zeros_like(params)
@@ -69,10 +72,12 @@ class Adam:
         v *= self.beta_2
         np.multiply(grad, grad, out=s)
         v += s
-        root = np.sqrt(1 - self.beta_2)
+        # Python floats, not NumPy float64 scalars: those would run the float32 ufuncs
+        # below in float64 (NEP 50), a hidden upcast
+        root = math.sqrt(1 - self.beta_2)
         step_size = (
             self.learning_rate
-            * np.sqrt(1 - self.beta_2**self.t)
+            * math.sqrt(1 - self.beta_2**self.t)
             / (1 - self.beta_1**self.t)
             * (1 - self.beta_1)
             / root
