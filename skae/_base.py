@@ -400,7 +400,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 if corruption is not None:
                     corrupt = lambda x_block, _, key=batch_start: corruption(x_block, key)  # noqa: E731
                 value = network.objective(theta, batch, grad, corrupt=corrupt)
-                if not np.isfinite(value) or not np.all(np.isfinite(grad)):
+                # one BLAS pass: any NaN or inf in grad makes its squared norm non-finite
+                if not (np.isfinite(value) and np.isfinite(np.vdot(grad, grad))):
                     theta[...] = best_theta if X_val is not None else epoch_start_theta
                     self._warn_diverged(self.n_iter_ + 1)
                     return theta

@@ -121,6 +121,7 @@ class Autoencoder:
         self.sparsity_weight = float(sparsity_weight)
         self.dtype = np.dtype(dtype)
         self._workspace = None
+        self._layout = None
 
     # -- parameter layout --------------------------------------------------------------
     @property
@@ -135,11 +136,11 @@ class Autoencoder:
 
     def unpack(self, theta):
         """Views of ``theta`` as :class:`Params` (decoder weights are the encoder's if tied)."""
-        views, start = [], 0
-        for shape in self.shapes:
-            size = int(np.prod(shape))
-            views.append(theta[start : start + size].reshape(shape))
-            start += size
+        # called several times per minibatch: the layout is worked out once
+        if self._layout is None:
+            bounds = np.cumsum([0] + [int(np.prod(s)) for s in self.shapes])
+            self._layout = list(zip(bounds[:-1], bounds[1:], self.shapes, strict=True))
+        views = [theta[start:stop].reshape(shape) for start, stop, shape in self._layout]
         if self.tied:
             views.insert(2, views[0])
         return Params(*views)
