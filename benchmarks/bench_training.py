@@ -144,60 +144,35 @@ def _weights(dtype, seed=0):
     return [rng.uniform(-r, r, (N_HIDDEN, N_FEATURES)).astype(dtype) for _ in range(2)]
 
 
-def minibatch_floor(X):
-    """The five matmuls of one minibatch step, for every batch of one epoch.
+def _floor(rows, rho_hat_pass):
+    """The matmuls a training step cannot avoid, on blocks of ``rows`` rows.
 
-    Per batch of 256 rows: encoder ``X_b @ W_enc^T``, decoder ``H @ W_dec``, backprop
+    Per block: encoder ``X_b @ W_enc^T``, decoder ``H @ W_dec``, backprop
     ``d_out @ W_dec^T``, ``dW_dec = H^T d_out``, ``dW_enc = d_hidden^T X_b``; all with
-    ``np.matmul`` into preallocated arrays, on the same batch sizes as the epoch.
-    """
-    n, d = X.shape
-    w_enc, w_dec = _weights(X.dtype)
-    h = np.empty((BATCH_SIZE, N_HIDDEN), X.dtype)
-    d_out = np.empty((BATCH_SIZE, d), X.dtype)
-    d_hidden = np.empty((BATCH_SIZE, N_HIDDEN), X.dtype)
-    g_enc = np.empty((N_HIDDEN, d), X.dtype)
-    g_dec = np.empty((N_HIDDEN, d), X.dtype)
-
-    def run():
-        for start in range(0, n, BATCH_SIZE):
-            x_b = X[start : start + BATCH_SIZE]
-            r = x_b.shape[0]
-            np.matmul(x_b, w_enc.T, out=h[:r])
-            np.matmul(h[:r], w_dec, out=d_out[:r])  # the decoder output stands in for d_out
-            np.matmul(d_out[:r], w_dec.T, out=d_hidden[:r])
-            np.matmul(h[:r].T, d_out[:r], out=g_dec)
-            np.matmul(d_hidden[:r].T, x_b, out=g_enc)
-
-    return run
-
-
-def full_batch_floor(chunk_size):
-    """The matmuls of one chunked full-batch gradient with sparsity on.
-
-    Per chunk: the encoder product of the first pass (rho^ needs all rows before the
-    gradient), then the same five products as a minibatch step.
+    ``np.matmul`` into preallocated arrays. ``rho_hat_pass`` adds the encoder product of
+    a first pass over all blocks (rho^ needs every row before the gradient).
     """
 
     def make(X):
         n, d = X.shape
-        rows = min(chunk_size, n)
+        size = min(rows, n)
         w_enc, w_dec = _weights(X.dtype)
-        h = np.empty((rows, N_HIDDEN), X.dtype)
-        d_out = np.empty((rows, d), X.dtype)
-        d_hidden = np.empty((rows, N_HIDDEN), X.dtype)
+        h = np.empty((size, N_HIDDEN), X.dtype)
+        d_out = np.empty((size, d), X.dtype)
+        d_hidden = np.empty((size, N_HIDDEN), X.dtype)
         g_enc = np.empty((N_HIDDEN, d), X.dtype)
         g_dec = np.empty((N_HIDDEN, d), X.dtype)
 
         def run():
-            for start in range(0, n, rows):  # first pass: rho^
-                x_b = X[start : start + rows]
-                np.matmul(x_b, w_enc.T, out=h[: x_b.shape[0]])
-            for start in range(0, n, rows):  # second pass: gradient
-                x_b = X[start : start + rows]
+            if rho_hat_pass:
+                for start in range(0, n, size):
+                    x_b = X[start : start + size]
+                    np.matmul(x_b, w_enc.T, out=h[: x_b.shape[0]])
+            for start in range(0, n, size):
+                x_b = X[start : start + size]
                 r = x_b.shape[0]
                 np.matmul(x_b, w_enc.T, out=h[:r])
-                np.matmul(h[:r], w_dec, out=d_out[:r])
+                np.matmul(h[:r], w_dec, out=d_out[:r])  # the output stands in for d_out
                 np.matmul(d_out[:r], w_dec.T, out=d_hidden[:r])
                 np.matmul(h[:r].T, d_out[:r], out=g_dec)
                 np.matmul(d_hidden[:r].T, x_b, out=g_enc)
@@ -205,6 +180,14 @@ def full_batch_floor(chunk_size):
         return run
 
     return make
+
+
+# one minibatch epoch (batches of 256); one chunked full-batch gradient with sparsity on
+minibatch_floor = _floor(BATCH_SIZE, rho_hat_pass=False)
+
+
+def full_batch_floor(chunk_size):
+    return _floor(chunk_size, rho_hat_pass=True)
 
 
 def skae_fit(solver, output_activation="sigmoid"):
