@@ -1,16 +1,14 @@
-"""BaseAutoencoder: validation, the training loops and the transformer API.
+"""BaseAutoencoder: validation, the transformer API, and the link to the training engine.
 
-The three public estimators only change defaults; all behaviour lives here, and all
-arithmetic lives in :mod:`skae._core`.
+The three public estimators only change defaults; all behaviour lives here, all
+arithmetic and the training loops live in :mod:`skae._core`.
 """
 
 import copy
-import time
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.optimize
 import scipy.sparse as sp
 from sklearn.base import (
     BaseEstimator,
@@ -25,22 +23,83 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._core import (
-    ACTIVATIONS,
-    LOSSES,
+    ELEMENTWISE_ACTIVATIONS,
+    FULL_BATCH_METHODS,
     NOISES,
     OPTIMIZERS,
+    RECONSTRUCTION_LOSSES,
     SPARSITY_MAPS,
     Autoencoder,
     Corruption,
-    Params,
+    Layer,
+    TrainingHistory,
+    make_sparsity,
+    train_full_batch,
+    train_minibatch,
 )
 
-FULL_BATCH_SOLVERS = {"lbfgs": "L-BFGS-B", "cg": "CG"}
 MINIBATCH_SOLVERS = frozenset(OPTIMIZERS)
+FULL_BATCH_SOLVERS = frozenset(FULL_BATCH_METHODS)
+SPARSITY_KINDS = ("kl", "top_k", "lifetime")
 
-# With noise, a full-batch solver sees one fixed corruption per run of this many
-# iterations (a line search needs a fixed objective), then a fresh draw.
-NOISE_REDRAW_ITERATIONS = 10
+
+def new_generator(random_state):
+    """A NumPy Generator seeded from a scikit-learn ``random_state``."""
+    return np.random.default_rng(
+        check_random_state(random_state).randint(np.iinfo(np.int32).max)
+    )
+
+
+def warn_training_status(estimator, status, history, solver, max_iter):
+    """The warning each way training can end badly deserves (none when it converged)."""
+    name = type(estimator).__name__
+    if status == "max_iter":
+        unit = "epochs " if solver in MINIBATCH_SOLVERS else ""
+        warnings.warn(
+            f"{name}: solver={solver!r} stopped at max_iter={max_iter} {unit}before "
+            "convergence; increase max_iter.",
+            ConvergenceWarning,
+            stacklevel=6,
+        )
+    elif status == "diverged":
+        warnings.warn(
+            f"The training loss became non-finite at iteration {history.n_iter + 1} of "
+            f"{name}; training stopped and the last finite parameters were kept. Lower "
+            "learning_rate_init (or scale X) and fit again.",
+            RuntimeWarning,
+            stacklevel=6,
+        )
+    elif status == "interrupted":
+        warnings.warn(
+            f"{name}: training interrupted by the user after {history.n_iter} "
+            "iterations; the parameters of the last completed one (the best one with "
+            "early_stopping) were kept. Call fit with warm_start=True, or partial_fit, "
+            "to continue.",
+            UserWarning,
+            stacklevel=6,
+        )
+
+
+def restore_on_error(fit):
+    """Run ``fit(self, ...)``; on any error put the estimator's attributes back as they were.
+
+    Training works on copies (parameters, history, random generator) and assigns them
+    only at the end, so a shallow copy of ``__dict__`` is enough to undo a failed call,
+    including the ``n_features_in_`` that validation sets first.
+    """
+
+    def guarded(self, *args, **kwargs):
+        saved = dict(self.__dict__)
+        try:
+            return fit(self, *args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    guarded.__name__ = fit.__name__
+    guarded.__doc__ = fit.__doc__
+    return guarded
 
 
 class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -48,16 +107,18 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     _parameter_constraints = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions(set(ACTIVATIONS))],
-        "output_activation": [StrOptions(set(ACTIVATIONS))],
-        "loss": [StrOptions(set(LOSSES))],
+        "activation": [StrOptions(set(ELEMENTWISE_ACTIVATIONS))],
+        "output_activation": [StrOptions(set(ELEMENTWISE_ACTIVATIONS))],
+        "loss": [StrOptions(set(RECONSTRUCTION_LOSSES))],
         "tied": ["boolean"],
         "alpha": [Interval(Real, 0, None, closed="left")],
+        "sparsity": [StrOptions(set(SPARSITY_KINDS))],
         "sparsity_target": [Interval(Real, 0, 1, closed="neither")],
         "sparsity_weight": [Interval(Real, 0, None, closed="left")],
+        "contraction_weight": [Interval(Real, 0, None, closed="left")],
         "noise": [StrOptions(set(NOISES))],
         "noise_level": [Interval(Real, 0, None, closed="left")],
-        "solver": [StrOptions(set(FULL_BATCH_SOLVERS) | MINIBATCH_SOLVERS)],
+        "solver": [StrOptions(set(FULL_BATCH_METHODS) | MINIBATCH_SOLVERS)],
         "batch_size": [
             Interval(Integral, 1, None, closed="left"),
             StrOptions({"auto"}),
@@ -97,11 +158,19 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                     f"[{values.min():.4g}, {values.max():.4g}]. Scale X (e.g. "
                     "MinMaxScaler) or use loss='squared_error'."
                 )
-        if self.sparsity_weight > 0 and self.activation not in SPARSITY_MAPS:
+        kl_on = self.sparsity == "kl" and self.sparsity_weight > 0
+        if kl_on and self.activation not in SPARSITY_MAPS:
             raise ValueError(
                 f"The KL sparsity penalty (sparsity_weight={self.sparsity_weight}) needs "
                 f"an activation with a (0, 1) reading, one of {sorted(SPARSITY_MAPS)}; "
-                f"got activation={self.activation!r}. Set sparsity_weight=0."
+                f"got activation={self.activation!r}. Set sparsity_weight=0, or use "
+                "sparsity='top_k' or 'lifetime', which work with any activation."
+            )
+        if self.contraction_weight > 0 and self.sparsity != "kl":
+            raise ValueError(
+                f"contraction_weight={self.contraction_weight} is not supported with "
+                f"sparsity={self.sparsity!r} (the contractive penalty of a masked code is "
+                "not defined here); use sparsity='kl' or contraction_weight=0."
             )
         if self.noise in ("masking", "salt_and_pepper") and self.noise_level > 1:
             raise ValueError(
@@ -114,6 +183,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 f"solver={self.solver!r}."
             )
 
+    # -- the network and its parameters --------------------------------------------
     def _network(self, n_features, dtype):
         return Autoencoder(
             n_features,
@@ -123,39 +193,95 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             loss=self.loss,
             tied=self.tied,
             alpha=self.alpha,
+            sparsity=self.sparsity,
             sparsity_target=self.sparsity_target,
             sparsity_weight=self.sparsity_weight,
+            contraction_weight=self.contraction_weight,
             dtype=dtype,
         )
 
-    def _fitted_params(self, network):
-        """The fitted parameters packed into a flat vector of the network's dtype."""
-        return network.pack(
-            Params(
-                self.components_,
-                self.intercept_hidden_,
-                self.decoder_components_,
-                self.intercept_visible_,
-            )
+    def _layers(self, n_features, tied_to=None):
+        """This autoencoder's (encoder, decoder) as layers of a deeper network.
+
+        ``tied_to`` is the encoder's index in that network, used when ``tied``.
+        """
+        encoder = Layer(
+            n_features,
+            self.n_components,
+            self.activation,
+            alpha=self.alpha,
+            sparsity=make_sparsity(
+                self.sparsity,
+                self.sparsity_target,
+                self.sparsity_weight,
+                self.n_components,
+                self.activation,
+            ),
+            contraction_weight=self.contraction_weight,
+        )
+        decoder = Layer(
+            self.n_components,
+            n_features,
+            self.output_activation,
+            tied_to=tied_to if self.tied else None,
+            alpha=self.alpha,
+        )
+        return encoder, decoder
+
+    def _layer_params(self):
+        """Fitted ``(weights, bias)`` of the encoder and the decoder, as layers."""
+        return (
+            (self.components_, self.intercept_hidden_),
+            (self.decoder_components_.T, self.intercept_visible_),
         )
 
-    def _store_params(self, network, theta):
-        p = network.unpack(theta)
-        self.components_ = p.encoder_weights.copy()
-        self.intercept_hidden_ = p.hidden_bias.copy()
+    def _set_layer_params(self, encoder, decoder):
+        """Store fitted parameters given as layer ``(weights, bias)`` pairs (copies)."""
+        self.components_ = np.array(encoder[0], order="C")
+        self.intercept_hidden_ = np.array(encoder[1])
         # tied: the decoder is the encoder, one array under both names
-        self.decoder_components_ = self.components_ if self.tied else p.decoder_weights.copy()
-        self.intercept_visible_ = p.visible_bias.copy()
+        self.decoder_components_ = (
+            self.components_ if self.tied else np.array(decoder[0].T, order="C")
+        )
+        self.intercept_visible_ = np.array(decoder[1])
+
+    def _fitted_params(self, network):
+        """The fitted parameters packed into a flat vector of the network's dtype."""
+        return network.pack(self._layer_params())
+
+    def _store_params(self, network, theta):
+        self._set_layer_params(*network.unpack(theta))
 
     def _corruption(self, seed):
         if self.noise_level == 0:
             return None
         return Corruption(self.noise, self.noise_level, seed)
 
+    def _gradient_problem(self, X, random_state):
+        """``(network, theta, objective keywords)`` at which ``check_gradients`` checks."""
+        if hasattr(self, "components_"):
+            if X.shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X has {X.shape[1]} features, but the fitted {type(self).__name__} "
+                    f"expects {self.n_features_in_}."
+                )
+            network = self._network(self.n_features_in_, np.float64)
+            theta = self._fitted_params(network)
+        else:
+            self._validate_params()
+            network = self._network(X.shape[1], np.float64)
+            theta = network.init_params(new_generator(self.random_state))
+        self._check_params_against_data(X)
+        return network, theta, {"corrupt": self._corruption(random_state)}
+
     # -- fitting -----------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Train the autoencoder on X.
+
+        A KeyboardInterrupt after the first completed epoch (iteration) keeps what was
+        trained, warns, and returns the fitted estimator; any other error leaves the
+        estimator as it was.
 
         Parameters
         ----------
@@ -198,18 +324,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """
         return self._fit(X, incremental=True)
 
+    @restore_on_error
     def _fit(self, X, incremental):
-        # Any error leaves the estimator exactly as it was (fitted or not); a deep copy,
-        # since training appends to loss_curve_ and moves the optimiser's state in place.
-        saved_state = copy.deepcopy(self.__dict__)
-        try:
-            return self._fit_unguarded(X, incremental)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(saved_state)
-            raise
-
-    def _fit_unguarded(self, X, incremental):
         fitted = hasattr(self, "components_")
         first_call = not (fitted and (incremental or self.warm_start))
         X = validate_data(
@@ -231,31 +347,82 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         if not first_call:
             self._check_warm_start_shape()
 
+        # everything checked: from here on, work on copies and assign at the end
         network = self._network(X.shape[1], X.dtype)
         if first_call:
-            rng = np.random.default_rng(
-                check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-            )
+            rng = new_generator(self.random_state)
             theta = network.init_params(rng)
-            self._rng = rng
-            self.loss_curve_ = []
-            self.n_iter_ = 0
-            self._optimizer = None
+            history = TrainingHistory()
         else:
+            rng = copy.deepcopy(self._rng)
             theta = self._fitted_params(network)
+            history = copy.deepcopy(self._history)
         if first_call or not incremental:
             # every fit starts its own stopping bookkeeping (and validation split)
-            self._reset_stopping_state()
-        # overflow is detected and handled (see _warn_diverged): no NumPy warnings
+            history.reset_stopping(self.early_stopping)
+        # overflow is detected and handled (status "diverged"): no NumPy warnings
         with np.errstate(over="ignore", invalid="ignore"):
             if self.solver in MINIBATCH_SOLVERS:
-                theta = self._fit_minibatch(network, theta, X, incremental)
+                status = self._train_minibatch(network, theta, X, history, rng, incremental)
             else:
-                theta = self._fit_full_batch(network, theta, X)
+                status = train_full_batch(
+                    network,
+                    theta,
+                    X,
+                    method=self.solver,
+                    max_iter=self.max_iter,
+                    tol=self.tol,
+                    history=history,
+                    rng=rng,
+                    corruption=self._corruption(0),
+                    chunk_size=self.chunk_size,
+                    verbose=self.verbose,
+                )
+        if status == "max_iter" and incremental:
+            status = "converged"  # one epoch is what partial_fit asks for
+        warn_training_status(self, status, history, self.solver, self.max_iter)
+        if history.optimizer is not None:
+            history.optimizer.params = None  # keep the state, not a stale parameter vector
         self._store_params(network, theta)
-        if self._optimizer is not None:
-            self._optimizer.params = None  # keep the state, not a stale parameter vector
+        self._commit_history(history, rng)
         return self
+
+    def _commit_history(self, history, rng):
+        self._history, self._rng = history, rng
+        self.n_iter_ = history.n_iter
+        self.loss_curve_ = history.loss_curve
+        self.best_loss_ = history.best_loss
+        self.validation_scores_ = history.validation_scores
+        self.best_validation_score_ = history.best_validation_score
+
+    def _train_minibatch(self, network, theta, X, history, rng, incremental):
+        validation = None
+        if self.early_stopping and not incremental:
+            order = rng.permutation(X.shape[0])
+            n_val = self._n_validation(X.shape[0])
+            X_val, X = X[order[:n_val]], X[order[n_val:]]
+
+            def validation(theta):
+                return -network.sample_losses(theta, X_val).mean()
+
+        return train_minibatch(
+            network,
+            theta,
+            X,
+            solver=self.solver,
+            learning_rate=self.learning_rate_init,
+            momentum=self.momentum,
+            batch_size=self._batch_size(X.shape[0]),
+            max_iter=self.max_iter,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            history=history,
+            rng=rng,
+            incremental=incremental,
+            corruption=self._corruption(0),
+            validation=validation,
+            verbose=self.verbose,
+        )
 
     def _n_validation(self, n_samples):
         return int(round(self.validation_fraction * n_samples))
@@ -274,177 +441,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 f"but tied={self.tied}. Fit with warm_start=False to change it."
             )
 
-    def _reset_stopping_state(self):
-        self.best_loss_ = np.inf
-        self._no_improvement_count = 0
-        self.validation_scores_ = [] if self.early_stopping else None
-        self.best_validation_score_ = -np.inf if self.early_stopping else None
-
-    def _warn_diverged(self, epoch):
-        warnings.warn(
-            f"The training loss became non-finite at iteration {epoch} of "
-            f"{type(self).__name__}; training stopped and the last finite parameters "
-            "were kept. Lower learning_rate_init (or scale X) and fit again.",
-            RuntimeWarning,
-            stacklevel=3,
-        )
-
-    def _fit_full_batch(self, network, theta, X):
-        corruption = self._corruption(0)
-        grad = np.empty_like(theta)
-        start = time.perf_counter()
-        non_finite_seen = []
-
-        def fun(theta64):
-            theta[...] = theta64
-            value = network.objective(
-                theta, X, grad, corrupt=corruption, chunk_size=self.chunk_size
-            )
-            if not (np.isfinite(value) and np.all(np.isfinite(grad))):
-                # an infinite value makes the line search step back
-                non_finite_seen.append(True)
-                return np.inf, np.zeros_like(theta64)
-            return value, grad.astype(np.float64)
-
-        theta64 = theta.astype(np.float64)
-        remaining, result = self.max_iter, None
-        while remaining > 0:
-            # noise: a fixed draw per round, as a line search needs a fixed objective
-            n_iter = remaining if corruption is None else min(remaining, NOISE_REDRAW_ITERATIONS)
-            if corruption is not None:
-                corruption.reseed(self._rng)
-            result = scipy.optimize.minimize(
-                fun,
-                theta64,
-                jac=True,
-                method=FULL_BATCH_SOLVERS[self.solver],
-                callback=self._full_batch_callback(start),
-                options={"maxiter": n_iter, "gtol": self.tol},
-            )
-            stuck = non_finite_seen and (result.nit == 0 or not np.isfinite(result.fun))
-            if stuck or not np.all(np.isfinite(result.x)):
-                self._warn_diverged(self.n_iter_ + 1)
-                break
-            theta64 = result.x
-            self.n_iter_ += result.nit
-            remaining -= n_iter
-            if result.nit < n_iter:  # converged before using all iterations
-                break
-        theta[...] = theta64
-        if remaining == 0 and result is not None and result.status == 1:
-            warnings.warn(
-                f"{type(self).__name__}: solver={self.solver!r} stopped at max_iter="
-                f"{self.max_iter} before convergence; increase max_iter.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-        return theta
-
-    def _full_batch_callback(self, start):
-        def callback(intermediate_result):
-            loss = float(intermediate_result.fun)
-            self.loss_curve_.append(loss)
-            if self.verbose:
-                print(
-                    f"Iteration {len(self.loss_curve_)}, loss = {loss:.6f}, "
-                    f"elapsed {time.perf_counter() - start:.1f}s"
-                )
-
-        return callback
-
     def _batch_size(self, n_samples):
         if self.batch_size == "auto":
             return min(200, n_samples)
         return min(self.batch_size, n_samples)
-
-    def _fit_minibatch(self, network, theta, X, incremental):
-        rng = self._rng
-        optimizer = self._optimizer
-        if (
-            not incremental  # a new fit starts a new optimiser, as sklearn's MLP does
-            or not isinstance(optimizer, OPTIMIZERS[self.solver])
-            or optimizer.dtype != theta.dtype
-        ):
-            kwargs = {"momentum": self.momentum} if self.solver == "sgd" else {}
-            optimizer = OPTIMIZERS[self.solver](
-                theta, learning_rate=self.learning_rate_init, **kwargs
-            )
-        optimizer.params = theta
-        self._optimizer = optimizer
-
-        X_val = None
-        if self.early_stopping and not incremental:
-            order = rng.permutation(X.shape[0])
-            n_val = self._n_validation(X.shape[0])
-            X_val, X = X[order[:n_val]], X[order[n_val:]]
-            best_theta = theta.copy()
-
-        n_samples = X.shape[0]
-        batch_size = self._batch_size(n_samples)
-        corruption = self._corruption(0)
-        grad = np.empty_like(theta)
-        epoch_start_theta = theta.copy()
-        n_epochs = 1 if incremental else self.max_iter
-        start = time.perf_counter()
-        converged = False
-        for epoch in range(n_epochs):
-            epoch_start_theta[...] = theta
-            order = rng.permutation(n_samples)
-            if corruption is not None:
-                corruption.reseed(rng)
-            total = 0.0
-            for batch_start in range(0, n_samples, batch_size):
-                batch = X[order[batch_start : batch_start + batch_size]]
-                # each batch its own draw: the key is the batch's position in the epoch
-                corrupt = None
-                if corruption is not None:
-                    corrupt = lambda x_block, _, key=batch_start: corruption(x_block, key)  # noqa: E731
-                value = network.objective(theta, batch, grad, corrupt=corrupt)
-                # one BLAS pass: any NaN or inf in grad makes its squared norm non-finite
-                if not (np.isfinite(value) and np.isfinite(np.vdot(grad, grad))):
-                    theta[...] = best_theta if X_val is not None else epoch_start_theta
-                    self._warn_diverged(self.n_iter_ + 1)
-                    return theta
-                optimizer.step(grad)
-                total += value * batch.shape[0]
-            loss = total / n_samples
-            self.n_iter_ += 1
-            self.loss_curve_.append(loss)
-
-            message = f"Epoch {self.n_iter_}, loss = {loss:.6f}"
-            if X_val is not None:
-                val_score = float(-network.sample_losses(theta, X_val).mean())
-                if not np.isfinite(val_score):
-                    theta[...] = best_theta
-                    self._warn_diverged(self.n_iter_)
-                    return theta
-                self.validation_scores_.append(val_score)
-                message += f", validation loss = {-val_score:.6f}"
-                improved = val_score > self.best_validation_score_ + self.tol
-                if val_score > self.best_validation_score_:
-                    self.best_validation_score_ = val_score
-                    best_theta[...] = theta
-            else:
-                improved = loss < self.best_loss_ - self.tol
-            self.best_loss_ = min(self.best_loss_, loss)
-            self._no_improvement_count = 0 if improved else self._no_improvement_count + 1
-            if self.verbose:
-                elapsed = time.perf_counter() - start
-                left = elapsed / (epoch + 1) * (n_epochs - epoch - 1)
-                print(f"{message}, elapsed {elapsed:.1f}s, left ~{left:.1f}s")
-            if not incremental and self._no_improvement_count >= self.n_iter_no_change:
-                converged = True
-                break
-        if X_val is not None:
-            theta[...] = best_theta
-        if not incremental and not converged:
-            warnings.warn(
-                f"{type(self).__name__}: {self.solver} stopped at max_iter="
-                f"{self.max_iter} epochs before convergence; increase max_iter.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-        return theta
 
     # -- transformer API ---------------------------------------------------------------
     def _check_fitted_input(self, X):
@@ -569,13 +569,29 @@ default={output_activation!r}
     alpha : float, default={alpha}
         lambda, the L2 weight decay ``alpha / 2 * sum(W ** 2)`` on the weights, never on
         the biases.
+    sparsity : {{"kl", "top_k", "lifetime"}}, default={sparsity!r}
+        How the code is made sparse. "kl": the KL penalty
+        ``beta * sum_j KL(rho || rho^_j)`` on each unit's mean activation (seed 002).
+        "top_k": k-sparse codes, each sample keeps its k = round(rho * n_components)
+        largest activations and the others are zeroed in training (Makhzani & Frey,
+        2013). "lifetime": winner-take-all, each unit keeps its largest activations, a
+        share rho of the rows seen at once (the minibatch; the chunk for full-batch
+        solvers), the others are zeroed in training (Makhzani & Frey, 2015). With
+        "top_k" and "lifetime" the gradient flows through the kept units only, and
+        ``transform`` returns all activations (no selection).
     sparsity_target : float in (0, 1), default={sparsity_target}
-        rho, the target mean activation of each hidden unit.
+        rho, the wanted fraction of active units: the target mean activation of each
+        unit for "kl", the kept share of units per sample for "top_k", the kept share
+        of rows per unit for "lifetime".
     sparsity_weight : float, default={sparsity_weight}
-        beta, the weight of the KL sparsity penalty ``beta * sum_j KL(rho || rho^_j)``;
-        0 turns it off. It needs activation "sigmoid" or "tanh" (read as (a + 1) / 2).
-        rho^ is the mean over the training set for "lbfgs" and "cg", over the minibatch
-        for "adam" and "sgd".
+        beta, the weight of the KL penalty (``sparsity="kl"`` only); 0 turns it off. It
+        needs activation "sigmoid" or "tanh" (read as (a + 1) / 2). rho^ is the mean
+        over the training set for "lbfgs" and "cg", over the minibatch for "adam" and
+        "sgd".
+    contraction_weight : float, default={contraction_weight}
+        Weight of the contractive penalty (Rifai et al., 2011), the squared Frobenius
+        norm of the encoder's Jacobian averaged over the samples,
+        ``1/m sum_i sum_j f'(z_ij)^2 ||W_j||^2``; 0 turns it off.
     noise : {{"masking", "gaussian", "salt_and_pepper"}}, default={noise!r}
         Corruption of the input during fit only: masking sets each input to 0 with
         probability q; gaussian adds N(0, q^2); salt_and_pepper sets each input to 0 or

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from skae import DenoisingAutoencoder, SparseAutoencoder, TiedAutoencoder
-from skae._core import ACTIVATIONS, SPARSITY_MAPS, Autoencoder
+from skae._core import ELEMENTWISE_ACTIVATIONS, SPARSITY_MAPS, Autoencoder
 from skae.utils import check_gradients
 
 TOLERANCE = 1e-6
@@ -29,7 +29,7 @@ LOSS_DECODERS = [
 
 def _combinations():
     for activation, (loss, output), tied, penalty in itertools.product(
-        sorted(ACTIVATIONS), LOSS_DECODERS, [False, True], sorted(PENALTIES)
+        sorted(ELEMENTWISE_ACTIVATIONS), LOSS_DECODERS, [False, True], sorted(PENALTIES)
     ):
         if PENALTIES[penalty]["sparsity_weight"] and activation not in SPARSITY_MAPS:
             continue  # refused at fit, see test_bad_input

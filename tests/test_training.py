@@ -83,7 +83,7 @@ def test_early_stopping_keeps_the_best_parameters(X):
         early_stopping=True,
         n_iter_no_change=30,
         learning_rate_init=0.2,
-        random_state=0,
+        random_state=1,
     )
     long_run = DenoisingAutoencoder(max_iter=20, **params).fit(X)
     best_epoch = int(np.argmax(long_run.validation_scores_)) + 1
@@ -156,13 +156,13 @@ def test_each_minibatch_gets_its_own_noise(X, monkeypatch):
     import skae._core.network as network_module
 
     inputs = []
-    original = network_module.Autoencoder.objective
+    original = network_module.Network.objective
 
-    def spy(self, theta, x, grad=None, corrupt=None, chunk_size=None):
+    def spy(self, theta, x, grad=None, corrupt=None, chunk_size=None, **kwargs):
         inputs.append(corrupt(x, 0) == 0)
-        return original(self, theta, x, grad, corrupt, chunk_size)
+        return original(self, theta, x, grad, corrupt, chunk_size, **kwargs)
 
-    monkeypatch.setattr(network_module.Autoencoder, "objective", spy)
+    monkeypatch.setattr(network_module.Network, "objective", spy)
     ones = np.ones((400, 10))
     DenoisingAutoencoder(
         n_components=3, noise_level=0.5, batch_size=100, max_iter=2, random_state=0
@@ -222,7 +222,7 @@ def test_warm_start_with_another_solver_uses_it(X):
     ae = DenoisingAutoencoder(n_components=6, warm_start=True, max_iter=2, random_state=0)
     ae.fit(X)
     ae.set_params(solver="sgd").fit(X)
-    assert type(ae._optimizer).__name__ == "SGD"
+    assert type(ae._history.optimizer).__name__ == "SGD"
 
 
 @pytest.mark.parametrize(

@@ -1,20 +1,32 @@
 """Pure NumPy/SciPy backpropagation core of skae. Nothing here imports scikit-learn."""
 
-from .activations import ACTIVATIONS, DERIVATIVES, SPARSITY_MAPS
-from .losses import LOSSES, SAMPLE_LOSSES
-from .network import Autoencoder, Params
-from .noise import NOISES, Corruption
+from .activations import ACTIVATIONS, DERIVATIVES, ELEMENTWISE_ACTIVATIONS, SPARSITY_MAPS
+from .losses import LOSS_OUTPUTS, LOSSES, RECONSTRUCTION_LOSSES, SAMPLE_LOSSES
+from .network import Autoencoder, Layer, LayerParams, Network, make_sparsity
+from .noise import NOISES, Corruption, Dropout
 from .optimizers import OPTIMIZERS
+from .training import FULL_BATCH_METHODS, TrainingHistory, train_full_batch, train_minibatch
 
 __all__ = [
     "ACTIVATIONS",
     "DERIVATIVES",
+    "ELEMENTWISE_ACTIVATIONS",
+    "FULL_BATCH_METHODS",
     "LOSSES",
+    "LOSS_OUTPUTS",
     "NOISES",
     "OPTIMIZERS",
+    "RECONSTRUCTION_LOSSES",
     "SAMPLE_LOSSES",
     "SPARSITY_MAPS",
     "Autoencoder",
     "Corruption",
-    "Params",
+    "Dropout",
+    "Layer",
+    "LayerParams",
+    "Network",
+    "TrainingHistory",
+    "make_sparsity",
+    "train_full_batch",
+    "train_minibatch",
 ]

@@ -65,6 +65,15 @@ def _swish_derivative(z, a, delta, scratch):
     delta *= s
 
 
+def _softmax(z, out):
+    # rows sum to 1; shifting by the row maximum keeps exp from overflowing. Only used as
+    # the output of a classifier, where the log loss gives dL/dz = p - y directly.
+    np.subtract(z, z.max(axis=1, keepdims=True), out=out)
+    np.exp(out, out=out)
+    out /= out.sum(axis=1, keepdims=True)
+    return out
+
+
 def _identity(z, out):
     if out is not z:
         out[...] = z
@@ -82,7 +91,11 @@ ACTIVATIONS = {
     "relu": _relu,
     "swish": _swish,
     "identity": _identity,
+    "softmax": _softmax,
 }
+
+# Activations a hidden layer or an autoencoder's decoder may use (softmax is an output only)
+ELEMENTWISE_ACTIVATIONS = ("sigmoid", "tanh", "relu", "swish", "identity")
 
 DERIVATIVES = {
     "sigmoid": _sigmoid_derivative,
@@ -93,6 +106,26 @@ DERIVATIVES = {
 }
 
 NEEDS_PREACTIVATION = frozenset({"swish"})
+
+
+def first_and_second_derivatives(name, z, a):
+    """``(f'(z), f''(z))`` as new arrays, for the contractive penalty (not a hot path)."""
+    if name == "sigmoid":
+        first = a * (1.0 - a)
+        return first, first * (1.0 - 2.0 * a)  # f'' = f' (1 - 2 f)
+    if name == "tanh":
+        first = 1.0 - a * a
+        return first, -2.0 * a * first  # f'' = -2 f f'
+    if name == "relu":
+        return (a > 0).astype(a.dtype), np.zeros_like(a)  # f'' = 0 almost everywhere
+    if name == "identity":
+        return np.ones_like(a), np.zeros_like(a)
+    if name == "swish":
+        s = _sigmoid(z, np.empty_like(z))
+        s_prime = s * (1.0 - s)
+        # f' = s + z s (1 - s);  f'' = s (1 - s) (2 + z (1 - 2 s))
+        return s + z * s_prime, s_prime * (2.0 + z * (1.0 - 2.0 * s))
+    raise ValueError(f"no second derivative for activation {name!r}")
 
 # The KL sparsity penalty needs activations that can be read as a firing probability.
 # sigmoid already lies in (0, 1); tanh lies in (-1, 1) and is mapped by (a + 1) / 2, as

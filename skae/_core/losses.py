@@ -47,8 +47,29 @@ def _cross_entropy(x, x_hat, z, output_activation, delta, scratch):
     return value
 
 
-LOSSES = {"squared_error": _squared_error, "cross_entropy": _cross_entropy}
+def _log_loss_per_sample(y, p):
+    # J(y) = -sum_c y_c log p_c, the multinomial cross entropy of a softmax output
+    eps = np.finfo(p.dtype).eps
+    return -(y * np.log(np.clip(p, eps, 1.0))).sum(axis=1)
+
+
+def _log_loss(y, p, z, output_activation, delta, scratch):
+    value = float(_log_loss_per_sample(y, p).sum())
+    # With a softmax output (required for this loss) dJ/dz = p - y exactly.
+    np.subtract(p, y, out=delta)
+    return value
+
+
+LOSSES = {
+    "squared_error": _squared_error,
+    "cross_entropy": _cross_entropy,
+    "log_loss": _log_loss,
+}
 SAMPLE_LOSSES = {
     "squared_error": _squared_error_per_sample,
     "cross_entropy": _cross_entropy_per_sample,
+    "log_loss": _log_loss_per_sample,
 }
+# The output activation a loss needs for its delta to be exact (others take any)
+LOSS_OUTPUTS = {"cross_entropy": "sigmoid", "log_loss": "softmax"}
+RECONSTRUCTION_LOSSES = ("squared_error", "cross_entropy")

@@ -1,19 +1,24 @@
-"""A one-hidden-layer autoencoder: parameter layout, forward pass, objective, gradient.
+"""Feed-forward networks of dense layers: parameter layout, forward pass, objective, gradient.
 
 All parameters live in one flat vector ``theta`` (as scikit-learn's MLP packs them for
-``scipy.optimize.minimize``); :meth:`Autoencoder.unpack` returns views into it, so an
+``scipy.optimize.minimize``); :meth:`Network.unpack` returns views into it, so an
 optimiser updating ``theta`` in place updates every layer without copies.
 
-Notation (Ng's notes, rows are samples)::
+Notation (Ng's notes, rows are samples). Layer ``l`` maps ``a_{l-1}`` to ``a_l``::
 
-    hidden      z_h = x~ W_enc^T + b_h        h = f(z_h)
-    output      z_o = h W_dec + b_v           x^ = g(z_o)
-    objective   J = 1/m sum_i L(x_i, x^_i) + lambda/2 (||W_enc||^2 + ||W_dec||^2)
-                    + beta sum_j KL(rho || rho^_j),   rho^ = 1/m sum_i h_i
+    z_l = a_{l-1} W_l^T + b_l        a_l = f_l(z_l)        a_0 = x~ (the corrupted input)
+    J   = 1/m sum_i L(t_i, a_L,i) + sum_l lambda_l/2 ||W_l||^2 + sparsity + contraction
 
-``x~`` is the (possibly corrupted) input and ``x`` the clean target. With tied weights
-``W_dec = W_enc`` is one parameter, counted once in the weight decay, and its gradient is
-the sum of the encoder's and the decoder's paths (seed 003).
+and the backward pass, from ``delta_L = dL/dz_L / m`` down::
+
+    dJ/dW_l = delta_l^T a_{l-1}      dJ/db_l = sum_i delta_l,i
+    delta_{l-1} = (delta_l W_l + sparsity delta) * f'_{l-1}(z_{l-1}) + contraction delta
+
+A one-hidden-layer autoencoder is the two-layer case (encoder, decoder) with the clean
+input as target; a deep autoencoder is its unrolled stack; a classifier ends in a softmax
+layer with the log loss. A layer whose weights are tied to layer ``j`` uses ``W_j^T``:
+``W_j`` is one parameter, counted once in the weight decay, whose gradient is the sum of
+the two paths that use it (seed 003).
 """
 
 from collections import namedtuple
@@ -21,13 +26,17 @@ from collections import namedtuple
 import numpy as np
 import scipy.sparse as sp
 
-from .activations import ACTIVATIONS, DERIVATIVES, NEEDS_PREACTIVATION, SPARSITY_MAPS
+from .activations import ACTIVATIONS, DERIVATIVES, NEEDS_PREACTIVATION
 from .losses import LOSSES, SAMPLE_LOSSES
-from .penalties import kl_sparsity, weight_decay
-
-Params = namedtuple(
-    "Params", ["encoder_weights", "hidden_bias", "decoder_weights", "visible_bias"]
+from .penalties import (
+    KLSparsity,
+    LifetimeSparsity,
+    TopKSparsity,
+    contraction,
+    weight_decay,
 )
+
+LayerParams = namedtuple("LayerParams", ["weights", "bias"])
 
 
 def _dense(x):
@@ -57,30 +66,431 @@ def _add_sum(delta, dest, accumulate):
         np.sum(delta, axis=0, out=dest)
 
 
-class _Workspace:
-    """Buffers for blocks of up to ``rows`` samples, allocated once and reused."""
-
-    def __init__(self, rows, n_features, n_hidden, dtype, keep_preactivations):
-        self.rows = rows
-        self.hidden = np.empty((rows, n_hidden), dtype=dtype)
-        self.output = np.empty((rows, n_features), dtype=dtype)
-        self.output_delta = np.empty((rows, n_features), dtype=dtype)
-        self.hidden_delta = np.empty((rows, n_hidden), dtype=dtype)
-        self.hidden_scratch = np.empty((rows, n_hidden), dtype=dtype)
-        self.output_scratch = np.empty((rows, n_features), dtype=dtype)
-        self.weight_gradient = np.empty((n_hidden, n_features), dtype=dtype)
-        hidden_pre, output_pre = keep_preactivations
-        self.hidden_pre = np.empty_like(self.hidden) if hidden_pre else self.hidden
-        self.output_pre = np.empty_like(self.output) if output_pre else self.output
-
-
-class Autoencoder:
-    """Configuration and arithmetic of a one-hidden-layer autoencoder.
+class Layer:
+    """One dense layer ``a = f(a_in W^T + b)`` and the penalties on it.
 
     Parameters
     ----------
-    n_features : int
-    n_hidden : int
+    n_in, n_out : int
+    activation : str
+        Key of :data:`ACTIVATIONS`.
+    tied_to : int or None
+        Index of an earlier layer whose weights this layer uses transposed.
+    alpha : float
+        L2 weight decay lambda on this layer's own weights (none if tied).
+    sparsity : KLSparsity, TopKSparsity, LifetimeSparsity or None
+        Sparsity of this layer's activations.
+    contraction_weight : float
+        Weight of the contractive penalty on this layer's Jacobian.
+    dropout : float
+        Probability of dropping each unit of this layer's input in training (inverted
+        dropout: kept units are scaled by 1 / (1 - p)); never on the network's input.
+    """
+
+    def __init__(
+        self,
+        n_in,
+        n_out,
+        activation,
+        *,
+        tied_to=None,
+        alpha=0.0,
+        sparsity=None,
+        contraction_weight=0.0,
+        dropout=0.0,
+    ):
+        self.n_in = int(n_in)
+        self.n_out = int(n_out)
+        self.activation = activation
+        self.tied_to = tied_to
+        # Python floats: NumPy float64 scalars (say from a scipy.stats distribution in a
+        # RandomizedSearchCV) would silently upcast float32 arithmetic (NEP 50)
+        self.alpha = float(alpha)
+        self.sparsity = sparsity
+        self.contraction_weight = float(contraction_weight)
+        self.dropout = float(dropout)
+
+
+class _Workspace:
+    """Buffers for blocks of up to ``rows`` samples, allocated once and reused."""
+
+    def __init__(self, network, rows):
+        dtype = network.dtype
+        self.rows = rows
+        self.activations, self.preactivations, self.deltas, self.scratch = [], [], [], []
+        self.keep_masks, self.dropout_masks, self.dropped_inputs = [], [], []
+        for layer in network.layers:
+            a = np.empty((rows, layer.n_out), dtype=dtype)
+            self.activations.append(a)
+            self.preactivations.append(
+                np.empty_like(a) if layer.activation in NEEDS_PREACTIVATION else a
+            )
+            self.deltas.append(np.empty_like(a))
+            self.scratch.append(np.empty_like(a))
+            masked = layer.sparsity is not None and layer.sparsity.uses_mask
+            self.keep_masks.append(np.empty_like(a) if masked else None)
+            has_dropout = layer.dropout > 0
+            self.dropout_masks.append(
+                np.empty((rows, layer.n_in), dtype=dtype) if has_dropout else None
+            )
+            self.dropped_inputs.append(
+                np.empty((rows, layer.n_in), dtype=dtype) if has_dropout else None
+            )
+        # one scratch per stored weight matrix, for blocks that add to a written gradient
+        self.weight_scratch = [np.empty(shape, dtype=dtype) for shape in network.weight_shapes]
+        self.inputs = [None] * len(network.layers)
+
+
+class Network:
+    """Configuration and arithmetic of a feed-forward network of dense layers.
+
+    Parameters
+    ----------
+    layers : list of Layer
+    loss : str
+        Key of :data:`LOSSES`, applied to the last layer's output.
+    n_encoder_layers : int or None
+        How many layers :meth:`encode` runs (the code layer of an autoencoder); the rest
+        are the decoder. None: all layers.
+    dtype : numpy dtype
+        Working precision of parameters and buffers.
+    """
+
+    def __init__(self, layers, loss, *, n_encoder_layers=None, dtype=np.float64):
+        self.layers = list(layers)
+        self.loss = loss
+        self.n_encoder_layers = len(self.layers) if n_encoder_layers is None else n_encoder_layers
+        self.dtype = np.dtype(dtype)
+        self._workspace = None
+        # Layout of theta, worked out once: per layer, the slice of its own weights (None
+        # if tied) and of its bias.
+        slots, offset = [], 0
+        for layer in self.layers:
+            weight_slot = None
+            if layer.tied_to is None:
+                weight_slot = (offset, offset + layer.n_out * layer.n_in)
+                offset = weight_slot[1]
+            bias_slot = (offset, offset + layer.n_out)
+            offset = bias_slot[1]
+            slots.append((weight_slot, bias_slot))
+        self._slots = slots
+        self.n_params = offset
+
+    @property
+    def n_features(self):
+        return self.layers[0].n_in
+
+    @property
+    def weight_shapes(self):
+        """Shapes of the stored weight matrices, one per untied layer (else a dummy)."""
+        return [
+            (layer.n_out, layer.n_in) if layer.tied_to is None else (0, 0)
+            for layer in self.layers
+        ]
+
+    @property
+    def blocks(self):
+        """``(name, size)`` of each parameter block in ``theta``, in order."""
+        names = []
+        for index, layer in enumerate(self.layers):
+            if layer.tied_to is None:
+                names.append((f"layer {index} weights", layer.n_out * layer.n_in))
+            names.append((f"layer {index} biases", layer.n_out))
+        return names
+
+    # -- parameter layout --------------------------------------------------------------
+    def unpack(self, theta):
+        """:class:`LayerParams` views of ``theta``, one per layer.
+
+        A tied layer's weights are the transposed view of the layer it is tied to.
+        """
+        params = []
+        for layer, (weight_slot, bias_slot) in zip(self.layers, self._slots, strict=True):
+            bias = theta[bias_slot[0] : bias_slot[1]]
+            if weight_slot is None:
+                weights = params[layer.tied_to].weights.T
+            else:
+                weights = theta[weight_slot[0] : weight_slot[1]].reshape(layer.n_out, layer.n_in)
+            params.append(LayerParams(weights, bias))
+        return params
+
+    def pack(self, params):
+        """Flat vector in the working dtype from per-layer ``(weights, bias)`` (a copy)."""
+        theta = np.empty(self.n_params, dtype=self.dtype)
+        for view, given, layer in zip(self.unpack(theta), params, self.layers, strict=True):
+            if layer.tied_to is None:
+                view.weights[...] = given[0]
+            view.bias[...] = given[1]
+        return theta
+
+    def init_params(self, rng):
+        """Random weights, zero biases: Ng's uniform(-r, r), r = sqrt(6 / (n_in + n_out + 1))."""
+        theta = np.zeros(self.n_params, dtype=self.dtype)
+        for layer, p in zip(self.layers, self.unpack(theta), strict=True):
+            if layer.tied_to is None:
+                r = np.sqrt(6.0 / (layer.n_in + layer.n_out + 1))
+                p.weights[...] = rng.uniform(-r, r, p.weights.shape)
+        return theta
+
+    # -- forward ---------------------------------------------------------------------
+    def _workspace_for(self, rows):
+        ws = self._workspace
+        if ws is None or ws.rows < rows or ws.activations[0].dtype != self.dtype:
+            ws = _Workspace(self, rows)
+            self._workspace = ws
+        return ws
+
+    def _run_layers(self, params, a, first, stop):
+        """Activations after layers ``first..stop-1`` without noise, dropout or masks."""
+        for layer, p in zip(self.layers[first:stop], params[first:stop], strict=True):
+            if sp.issparse(a):
+                z = np.asarray(a @ p.weights.T, dtype=self.dtype)
+            else:
+                z = np.matmul(a, p.weights.T)
+            z += p.bias
+            out = np.empty_like(z) if layer.activation in NEEDS_PREACTIVATION else z
+            a = ACTIVATIONS[layer.activation](z, out)
+        return a
+
+    def encode(self, theta, x):
+        """The code: activations of the last encoder layer (no noise, all units kept)."""
+        return self._run_layers(self.unpack(theta), x, 0, self.n_encoder_layers)
+
+    def decode(self, theta, h):
+        """The output of the layers after the code, from a code ``h``."""
+        return self._run_layers(self.unpack(theta), h, self.n_encoder_layers, len(self.layers))
+
+    def predict(self, theta, x):
+        """The network's output for ``x`` (no noise, no dropout)."""
+        return self._run_layers(self.unpack(theta), x, 0, len(self.layers))
+
+    def sample_losses(self, theta, x, target=None):
+        """Loss of each row (no corruption, no penalties); the target defaults to ``x``."""
+        output = self.predict(theta, x)
+        return SAMPLE_LOSSES[self.loss](_dense(x) if target is None else target, output)
+
+    def _forward(self, params, x_in, ws, rows, dropout, key, last=None):
+        """Training forward pass of one block: noise and masks applied, buffers kept."""
+        a = x_in
+        n_layers = len(self.layers) if last is None else last + 1
+        for index in range(n_layers):
+            layer, p = self.layers[index], params[index]
+            if layer.dropout > 0 and dropout is not None:
+                mask = ws.dropout_masks[index][:rows]
+                dropout(index, key, mask, layer.dropout)
+                a = np.multiply(a, mask, out=ws.dropped_inputs[index][:rows])
+            ws.inputs[index] = a
+            z = ws.preactivations[index][:rows]
+            if sp.issparse(a):
+                z[...] = a @ p.weights.T
+            else:
+                np.matmul(a, p.weights.T, out=z)
+            z += p.bias
+            a = ACTIVATIONS[layer.activation](z, ws.activations[index][:rows])
+            if layer.sparsity is not None and layer.sparsity.uses_mask:
+                layer.sparsity.select(a, ws.keep_masks[index][:rows])
+        return a
+
+    # -- objective and gradient ------------------------------------------------------
+    def _blocks(self, n_samples, chunk_size):
+        step = n_samples if chunk_size is None else max(1, min(chunk_size, n_samples))
+        return [(start, min(start + step, n_samples)) for start in range(0, n_samples, step)]
+
+    def _kl_layers(self):
+        return [
+            index
+            for index, layer in enumerate(self.layers)
+            if layer.sparsity is not None and layer.sparsity.uses_mean_activation
+        ]
+
+    def mean_activations(self, theta, x, corrupt=None, dropout=None, chunk_size=None):
+        """rho^ of every KL-sparse layer over all rows (Ng's first pass), by layer index."""
+        kl_layers = self._kl_layers()
+        if not kl_layers:
+            return {}
+        params = self.unpack(theta)
+        blocks = self._blocks(x.shape[0], chunk_size)
+        ws = self._workspace_for(blocks[0][1] - blocks[0][0])
+        totals = {index: np.zeros(self.layers[index].n_out, dtype=self.dtype) for index in kl_layers}
+        for start, stop in blocks:
+            x_in = x[start:stop] if corrupt is None else corrupt(x[start:stop], start)
+            self._forward(params, x_in, ws, stop - start, dropout, start, last=max(kl_layers))
+            for index in kl_layers:
+                totals[index] += ws.activations[index][: stop - start].sum(axis=0)
+        return {
+            index: self.layers[index].sparsity.mean_activation(total, x.shape[0])
+            for index, total in totals.items()
+        }
+
+    def objective(
+        self, theta, x, grad=None, corrupt=None, chunk_size=None, *, target=None, dropout=None
+    ):
+        """Objective J(theta) over all rows of ``x`` and, if ``grad`` is given, its gradient.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (n_params,)
+        x : ndarray or sparse matrix of shape (n_samples, n_features)
+            Clean inputs.
+        grad : ndarray of shape (n_params,), optional
+            Receives dJ/dtheta.
+        corrupt : callable, optional
+            ``corrupt(x_block, start_row)`` returns the corrupted block fed to the first
+            layer. It must return the same corruption for the same block.
+        chunk_size : int, optional
+            Rows per block; memory beyond ``x`` is bounded by it. With KL sparsity, rho^
+            needs all rows first: a block-wise pass computes it, then the gradient pass
+            repeats the forward pass (Ng's notes, section 2.4).
+        target : ndarray of shape (n_samples, n_outputs), optional
+            What the output should be; the clean input ``x`` if None (an autoencoder).
+        dropout : callable, optional
+            ``dropout(layer_index, start_row, mask, rate)`` fills a layer's input mask;
+            the same for the same arguments.
+
+        Returns
+        -------
+        value : float
+        """
+        n_samples = x.shape[0]
+        blocks = self._blocks(n_samples, chunk_size)
+        ws = self._workspace_for(blocks[0][1] - blocks[0][0])
+        params = self.unpack(theta)
+        grads = self.unpack(grad) if grad is not None else None
+        kl_layers = self._kl_layers()
+        rho_hats = {}
+        if kl_layers and len(blocks) > 1:
+            rho_hats = self.mean_activations(theta, x, corrupt, dropout, chunk_size)
+
+        loss_sum, penalty = 0.0, 0.0
+        kl_deltas = {}
+        written = set()  # gradient arrays already written in this call: later blocks add
+        last = len(self.layers) - 1
+        for start, stop in blocks:
+            rows = stop - start
+            x_block = x[start:stop]
+            x_in = x_block if corrupt is None else corrupt(x_block, start)
+            t_block = _dense(x_block if target is None else target[start:stop])
+            output = self._forward(params, x_in, ws, rows, dropout, start)
+            d = ws.deltas[last][:rows]
+            loss_sum += LOSSES[self.loss](
+                t_block,
+                output,
+                ws.preactivations[last][:rows],
+                self.layers[last].activation,
+                d,
+                ws.scratch[last][:rows],
+            )
+            for index in kl_layers:
+                if index not in kl_deltas:
+                    sparsity = self.layers[index].sparsity
+                    if index not in rho_hats:  # one block: from this forward pass
+                        rho_hats[index] = sparsity.mean_activation(
+                            ws.activations[index][:rows].sum(axis=0), n_samples
+                        )
+                    kl_value, kl_deltas[index] = sparsity.value_and_delta(
+                        rho_hats[index], n_samples, self.dtype
+                    )
+                    penalty += kl_value
+            if grad is None:
+                penalty += self._contraction_values(params, ws, rows, n_samples)
+                continue
+            # The 1/m of J scales every delta once here, so no gradient needs rescaling.
+            d *= 1.0 / n_samples
+            penalty += self._backward(params, grads, ws, rows, n_samples, kl_deltas, written)
+
+        value = loss_sum / n_samples + penalty
+        for index, layer in enumerate(self.layers):
+            if layer.tied_to is None and layer.alpha > 0:
+                g = [grads[index].weights] if grad is not None else None
+                value += weight_decay([params[index].weights], layer.alpha, g)
+        return value
+
+    def _contraction_values(self, params, ws, rows, n_samples):
+        value = 0.0
+        for index, layer in enumerate(self.layers):
+            if layer.contraction_weight > 0:
+                value += contraction(
+                    params[index].weights,
+                    ws.preactivations[index][:rows],
+                    ws.activations[index][:rows],
+                    layer.activation,
+                    layer.contraction_weight,
+                    n_samples,
+                )[0]
+        return value
+
+    def _backward(self, params, grads, ws, rows, n_samples, kl_deltas, written):
+        """Backpropagate one block from the output delta; returns the contraction value."""
+        penalty = 0.0
+        for index in range(len(self.layers) - 1, -1, -1):
+            layer = self.layers[index]
+            d = ws.deltas[index][:rows]
+            z, a = ws.preactivations[index][:rows], ws.activations[index][:rows]
+            if index < len(self.layers) - 1:
+                # d holds dJ/da: through the mask, the sparsity delta, then f'(z)
+                if layer.sparsity is not None and layer.sparsity.uses_mask:
+                    d *= ws.keep_masks[index][:rows]
+                if index in kl_deltas:
+                    d += kl_deltas[index]
+                DERIVATIVES[layer.activation](z, a, d, ws.scratch[index][:rows])
+            contraction_grad = None
+            if layer.contraction_weight > 0:
+                contraction_grad = np.zeros_like(params[index].weights)
+                value, pre_delta = contraction(
+                    params[index].weights,
+                    z,
+                    a,
+                    layer.activation,
+                    layer.contraction_weight,
+                    n_samples,
+                    weight_grad=contraction_grad,
+                )
+                d += pre_delta
+                penalty += value
+            a_in = ws.inputs[index]
+            owner = index if layer.tied_to is None else layer.tied_to
+            weight_grad = grads[owner].weights
+            accumulate = owner in written
+            if layer.tied_to is None:
+                # dJ/dW_l = delta_l^T a_{l-1}
+                _add_product(d.T, a_in, weight_grad, ws.weight_scratch[owner], accumulate)
+            else:
+                # W_l = W_j^T: dJ/dW_j gains (delta_l^T a_{l-1})^T = a_{l-1}^T delta_l
+                _add_product(a_in.T, d, weight_grad, ws.weight_scratch[owner], accumulate)
+            written.add(owner)
+            if contraction_grad is not None:
+                weight_grad += contraction_grad
+            _add_sum(d, grads[index].bias, ("bias", index) in written)
+            written.add(("bias", index))
+            if index > 0:
+                # dJ/da_{l-1} = delta_l W_l, through this layer's dropout mask
+                d_below = ws.deltas[index - 1][:rows]
+                np.matmul(d, params[index].weights, out=d_below)
+                if layer.dropout > 0 and ws.dropout_masks[index] is not None:
+                    d_below *= ws.dropout_masks[index][:rows]
+        return penalty
+
+
+def make_sparsity(kind, target, weight, n_units, activation):
+    """The sparsity object of a layer from the estimators' parameters, or None.
+
+    ``target`` (rho) keeps one meaning across kinds: the wanted fraction of active units.
+    """
+    if kind == "kl":
+        return KLSparsity(target, weight, activation) if weight > 0 else None
+    if kind == "top_k":
+        return TopKSparsity(max(1, int(round(target * n_units))))
+    if kind == "lifetime":
+        return LifetimeSparsity(target)
+    raise ValueError(f"unknown sparsity {kind!r}")
+
+
+class Autoencoder(Network):
+    """A one-hidden-layer autoencoder: the two-layer network (encoder, decoder).
+
+    Parameters
+    ----------
+    n_features, n_hidden : int
     activation, output_activation : str
         Keys of :data:`ACTIVATIONS` for the hidden layer and the decoder.
     loss : {"squared_error", "cross_entropy"}
@@ -88,10 +498,12 @@ class Autoencoder:
         Decoder weights are the encoder's (``W* = W^T``).
     alpha : float
         L2 weight decay lambda.
+    sparsity : {"kl", "top_k", "lifetime"}
     sparsity_target, sparsity_weight : float
-        rho and beta of the KL sparsity penalty; ``sparsity_weight=0`` turns it off.
+        rho and beta; for "kl", ``sparsity_weight=0`` turns it off.
+    contraction_weight : float
+        Weight of the contractive penalty on the encoder.
     dtype : numpy dtype
-        Working precision of parameters and buffers.
     """
 
     def __init__(
@@ -104,228 +516,24 @@ class Autoencoder:
         loss="squared_error",
         tied=False,
         alpha=0.0,
+        sparsity="kl",
         sparsity_target=0.05,
         sparsity_weight=0.0,
+        contraction_weight=0.0,
         dtype=np.float64,
     ):
-        self.n_features = n_features
-        self.n_hidden = n_hidden
-        self.activation = activation
-        self.output_activation = output_activation
-        self.loss = loss
+        encoder = Layer(
+            n_features,
+            n_hidden,
+            activation,
+            alpha=alpha,
+            sparsity=make_sparsity(
+                sparsity, sparsity_target, sparsity_weight, n_hidden, activation
+            ),
+            contraction_weight=contraction_weight,
+        )
+        decoder = Layer(
+            n_hidden, n_features, output_activation, tied_to=0 if tied else None, alpha=alpha
+        )
+        super().__init__([encoder, decoder], loss, n_encoder_layers=1, dtype=dtype)
         self.tied = tied
-        # Python floats: NumPy float64 scalars (say from a scipy.stats distribution in a
-        # RandomizedSearchCV) would silently upcast float32 arithmetic (NEP 50)
-        self.alpha = float(alpha)
-        self.sparsity_target = float(sparsity_target)
-        self.sparsity_weight = float(sparsity_weight)
-        self.dtype = np.dtype(dtype)
-        self._workspace = None
-        self._layout = None
-
-    # -- parameter layout --------------------------------------------------------------
-    @property
-    def shapes(self):
-        weights = (self.n_hidden, self.n_features)
-        decoder = [] if self.tied else [weights]
-        return [weights, (self.n_hidden,), *decoder, (self.n_features,)]
-
-    @property
-    def n_params(self):
-        return sum(int(np.prod(s)) for s in self.shapes)
-
-    def unpack(self, theta):
-        """Views of ``theta`` as :class:`Params` (decoder weights are the encoder's if tied)."""
-        # called several times per minibatch: the layout is worked out once
-        if self._layout is None:
-            bounds = np.cumsum([0] + [int(np.prod(s)) for s in self.shapes])
-            self._layout = list(zip(bounds[:-1], bounds[1:], self.shapes, strict=True))
-        views = [theta[start:stop].reshape(shape) for start, stop, shape in self._layout]
-        if self.tied:
-            views.insert(2, views[0])
-        return Params(*views)
-
-    def pack(self, params):
-        """Flat vector in the working dtype from a :class:`Params` (a copy)."""
-        arrays = list(params)
-        if self.tied:
-            del arrays[2]
-        return np.concatenate([np.ravel(a) for a in arrays]).astype(self.dtype)
-
-    def init_params(self, rng):
-        """Random weights, zero biases: Ng's uniform(-r, r), r = sqrt(6 / (n_in + n_out + 1))."""
-        theta = np.zeros(self.n_params, dtype=self.dtype)
-        params = self.unpack(theta)
-        r = np.sqrt(6.0 / (self.n_features + self.n_hidden + 1))
-        params.encoder_weights[...] = rng.uniform(-r, r, params.encoder_weights.shape)
-        if not self.tied:
-            params.decoder_weights[...] = rng.uniform(-r, r, params.decoder_weights.shape)
-        return theta
-
-    # -- forward ---------------------------------------------------------------------
-    def _workspace_for(self, rows):
-        ws = self._workspace
-        if ws is None or ws.rows < rows or ws.hidden.dtype != self.dtype:
-            keep = (
-                self.activation in NEEDS_PREACTIVATION,
-                self.output_activation in NEEDS_PREACTIVATION,
-            )
-            ws = _Workspace(rows, self.n_features, self.n_hidden, self.dtype, keep)
-            self._workspace = ws
-        return ws
-
-    def encode(self, theta, x, out=None, pre=None):
-        """Hidden activations ``h = f(x W_enc^T + b_h)`` (``pre`` receives ``z_h``)."""
-        p = self.unpack(theta)
-        if out is None:
-            out = np.empty((x.shape[0], self.n_hidden), dtype=self.dtype)
-        if pre is None:
-            # an activation whose derivative needs z must not compute in place
-            pre = np.empty_like(out) if self.activation in NEEDS_PREACTIVATION else out
-        if sp.issparse(x):
-            pre[...] = x @ p.encoder_weights.T
-        else:
-            np.matmul(x, p.encoder_weights.T, out=pre)
-        pre += p.hidden_bias
-        return ACTIVATIONS[self.activation](pre, out)
-
-    def decode(self, theta, h, out=None, pre=None):
-        """Reconstruction ``x^ = g(h W_dec + b_v)`` (``pre`` receives ``z_o``)."""
-        p = self.unpack(theta)
-        if out is None:
-            out = np.empty((h.shape[0], self.n_features), dtype=self.dtype)
-        if pre is None:
-            pre = np.empty_like(out) if self.output_activation in NEEDS_PREACTIVATION else out
-        np.matmul(h, p.decoder_weights, out=pre)
-        pre += p.visible_bias
-        return ACTIVATIONS[self.output_activation](pre, out)
-
-    def sample_losses(self, theta, x):
-        """Reconstruction loss of each row of ``x`` (no corruption, no penalties)."""
-        x_hat = self.decode(theta, self.encode(theta, x))
-        return SAMPLE_LOSSES[self.loss](_dense(x), x_hat)
-
-    # -- objective and gradient ------------------------------------------------------
-    @property
-    def _sparsity_on(self):
-        return self.sparsity_weight > 0
-
-    def _blocks(self, n_samples, chunk_size):
-        step = n_samples if chunk_size is None else max(1, min(chunk_size, n_samples))
-        return [(start, min(start + step, n_samples)) for start in range(0, n_samples, step)]
-
-    def mean_activation(self, theta, x, corrupt=None, chunk_size=None):
-        """rho^ : the mean hidden activation over all rows, read as a probability."""
-        blocks = self._blocks(x.shape[0], chunk_size)
-        ws = self._workspace_for(blocks[0][1] - blocks[0][0])
-        total = np.zeros(self.n_hidden, dtype=self.dtype)
-        for start, stop in blocks:
-            x_in = x[start:stop] if corrupt is None else corrupt(x[start:stop], start)
-            rows = stop - start
-            h = self.encode(theta, x_in, ws.hidden[:rows], ws.hidden_pre[:rows])
-            total += h.sum(axis=0)
-        return self._rho_hat(total, x.shape[0])
-
-    def _rho_hat(self, hidden_sum, n_samples):
-        # rho^_j = 1/m sum_i h_ij, read as a probability (tanh: (a + 1) / 2)
-        scale, shift = SPARSITY_MAPS[self.activation]
-        return scale * hidden_sum / n_samples + shift
-
-    def objective(self, theta, x, grad=None, corrupt=None, chunk_size=None):
-        """Objective J(theta) over all rows of ``x`` and, if ``grad`` is given, its gradient.
-
-        Parameters
-        ----------
-        theta : ndarray of shape (n_params,)
-        x : ndarray or sparse matrix of shape (n_samples, n_features)
-            Clean inputs; they are also the reconstruction targets.
-        grad : ndarray of shape (n_params,), optional
-            Receives dJ/dtheta.
-        corrupt : callable, optional
-            ``corrupt(x_block, start_row)`` returns the corrupted block fed to the encoder.
-            It must return the same corruption for the same block (see ``Corruption``).
-        chunk_size : int, optional
-            Rows per block; memory beyond ``x`` is bounded by it. With sparsity on, rho^
-            needs all rows first: a block-wise pass computes it, then the gradient pass
-            repeats the forward pass (Ng's notes, section 2.4).
-
-        Returns
-        -------
-        value : float
-        """
-        n_samples = x.shape[0]
-        blocks = self._blocks(n_samples, chunk_size)
-        ws = self._workspace_for(blocks[0][1] - blocks[0][0])
-        p = self.unpack(theta)
-        g = self.unpack(grad) if grad is not None else None
-
-        sparsity_delta = None
-        if self._sparsity_on:
-            scale, _ = SPARSITY_MAPS[self.activation]
-            if len(blocks) == 1:
-                rho_hat = None  # computed below from the one forward pass
-            else:
-                rho_hat = self.mean_activation(theta, x, corrupt, chunk_size)
-
-        value = 0.0
-        for block_index, (start, stop) in enumerate(blocks):
-            rows = stop - start
-            x_block = x[start:stop]
-            x_in = x_block if corrupt is None else corrupt(x_block, start)
-            target = _dense(x_block)
-            h = self.encode(theta, x_in, ws.hidden[:rows], ws.hidden_pre[:rows])
-            x_hat = self.decode(theta, h, ws.output[:rows], ws.output_pre[:rows])
-            d_out = ws.output_delta[:rows]
-            value += LOSSES[self.loss](
-                target,
-                x_hat,
-                ws.output_pre[:rows],
-                self.output_activation,
-                d_out,
-                ws.output_scratch[:rows],
-            )
-
-            if self._sparsity_on and sparsity_delta is None:
-                if rho_hat is None:
-                    rho_hat = self._rho_hat(h.sum(axis=0), n_samples)
-                kl_value, kl_derivative = kl_sparsity(
-                    rho_hat, self.sparsity_target, self.sparsity_weight
-                )
-                # d rho^_j / d h_ij = scale / m
-                sparsity_delta = (scale * kl_derivative / n_samples).astype(self.dtype)
-            if grad is None:
-                continue
-
-            # The 1/m of J scales every delta once here, so no gradient needs rescaling.
-            d_out *= 1.0 / n_samples
-            first = block_index == 0  # the first block writes the gradient, others add
-            # backward through the decoder: d_hidden = d_out W_dec^T
-            d_hidden = ws.hidden_delta[:rows]
-            np.matmul(d_out, p.decoder_weights.T, out=d_hidden)
-            # dJ/dW_dec = h^T d_out, dJ/db_v = sum_i d_out. Tied weights:
-            # g.decoder_weights is g.encoder_weights, so the decoder's and the encoder's
-            # paths add up in one array, as seed 003 asks.
-            _add_product(h.T, d_out, g.decoder_weights, ws.weight_gradient, not first)
-            _add_sum(d_out, g.visible_bias, not first)
-            # hidden layer: d_hidden = (d_out W_dec^T + sparsity delta) * f'(z_h)
-            if sparsity_delta is not None:
-                d_hidden += sparsity_delta
-            DERIVATIVES[self.activation](
-                ws.hidden_pre[:rows], h, d_hidden, ws.hidden_scratch[:rows]
-            )
-            # dJ/dW_enc = d_hidden^T x~, dJ/db_h = sum_i d_hidden
-            _add_product(
-                d_hidden.T, x_in, g.encoder_weights, ws.weight_gradient, self.tied or not first
-            )
-            _add_sum(d_hidden, g.hidden_bias, not first)
-
-        value /= n_samples
-        weights = [p.encoder_weights] if self.tied else [p.encoder_weights, p.decoder_weights]
-        if grad is not None:
-            grads = [g.encoder_weights] if self.tied else [g.encoder_weights, g.decoder_weights]
-            value += weight_decay(weights, self.alpha, grads)
-        else:
-            value += weight_decay(weights, self.alpha)
-        if self._sparsity_on:
-            value += kl_value
-        return value

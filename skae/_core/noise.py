@@ -65,3 +65,29 @@ class Corruption:
 
     def __call__(self, x, key=0):
         return NOISES[self.kind](x, self.level, np.random.default_rng([self.seed, key]))
+
+
+class Dropout:
+    """Inverted dropout masks, reproducible per (layer, block) like :class:`Corruption`.
+
+    ``dropout(layer_index, key, mask, rate)`` fills ``mask`` with 0 (probability
+    ``rate``) or ``1 / (1 - rate)``, so the expected input of a layer is unchanged and
+    nothing needs rescaling at prediction time. ``batch`` tells minibatches apart.
+
+    Parameters
+    ----------
+    seed : int
+    """
+
+    def __init__(self, seed=0):
+        self.seed = seed
+        self.batch = 0
+
+    def reseed(self, rng):
+        """Draw a new seed from ``rng`` so that the next masks are fresh."""
+        self.seed = int(rng.integers(np.iinfo(np.int64).max))
+
+    def __call__(self, layer_index, key, mask, rate):
+        rng = np.random.default_rng([self.seed, self.batch, layer_index, key])
+        np.greater_equal(rng.random(mask.shape, dtype=mask.dtype), rate, out=mask)
+        mask *= 1.0 / (1.0 - rate)

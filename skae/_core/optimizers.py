@@ -34,6 +34,13 @@ class SGD:
         np.multiply(self.velocity, self.momentum, out=step)
         self.params += step
 
+    def snapshot(self):
+        """A copy of the state, to go back to with :meth:`restore`."""
+        return self.velocity.copy()
+
+    def restore(self, snapshot):
+        self.velocity[...] = snapshot
+
 
 class Adam:
     """Adam (Kingma & Ba, 2014), updating ``params`` in place.
@@ -87,6 +94,15 @@ class Adam:
         np.divide(m, s, out=s)
         s *= step_size
         self.params -= s
+
+    def snapshot(self):
+        """A copy of the state, to go back to with :meth:`restore`."""
+        return self.t, self.first_moment.copy(), self.second_moment.copy()
+
+    def restore(self, snapshot):
+        self.t = snapshot[0]
+        self.first_moment[...] = snapshot[1]
+        self.second_moment[...] = snapshot[2]
 
 
 OPTIMIZERS = {"sgd": SGD, "adam": Adam}

@@ -2,12 +2,16 @@
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_array
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_array, check_is_fitted
 
-from .._core import Corruption
 
-PARAMETER_BLOCKS = ("encoder_weights", "hidden_bias", "decoder_weights", "visible_bias")
+def _is_fitted(estimator):
+    try:
+        check_is_fitted(estimator)
+    except NotFittedError:
+        return False
+    return True
 
 
 def check_gradients(estimator, X, *, epsilon=1e-6, n_checks=None, random_state=0):
@@ -49,31 +53,13 @@ def check_gradients(estimator, X, *, epsilon=1e-6, n_checks=None, random_state=0
     True
     """
     X = check_array(X, dtype=np.float64)
-    fitted = hasattr(estimator, "components_")
-    if not fitted:
-        # validate and initialise exactly as fit would, without training
-        estimator = clone(estimator)
-        estimator._validate_params()
-        estimator._check_params_against_data(X)
-        network = estimator._network(X.shape[1], np.float64)
-        seed = check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max)
-        theta = network.init_params(np.random.default_rng(seed))
-    else:
-        if X.shape[1] != estimator.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but the fitted {type(estimator).__name__} "
-                f"expects {estimator.n_features_in_}."
-            )
-        estimator._check_params_against_data(X)
-        network = estimator._network(estimator.n_features_in_, np.float64)
-        theta = estimator._fitted_params(network)
-
-    corrupt = None
-    if estimator.noise_level > 0:
-        corrupt = Corruption(estimator.noise, estimator.noise_level, random_state)
+    # validate and initialise exactly as fit would (unfitted), or take the fitted
+    # parameters; noise and dropout are held fixed by their seed
+    problem_owner = estimator if _is_fitted(estimator) else clone(estimator)
+    network, theta, keywords = problem_owner._gradient_problem(X, random_state)
 
     def objective(t, grad=None):
-        return network.objective(t, X, grad, corrupt=corrupt)
+        return network.objective(t, X, grad, **keywords)
 
     grad = np.empty_like(theta)
     objective(theta, grad)
@@ -92,9 +78,9 @@ def check_gradients(estimator, X, *, epsilon=1e-6, n_checks=None, random_state=0
         numeric[k] = (plus - minus) / (2 * epsilon)
 
     # map each checked index to its block: relative error per block, largest returned
-    block_of = np.concatenate([np.full(int(np.prod(s)), b) for b, s in enumerate(network.shapes)])[
-        indices
-    ]
+    block_of = np.concatenate(
+        [np.full(size, b) for b, (_, size) in enumerate(network.blocks)]
+    )[indices]
     worst = 0.0
     for b in np.unique(block_of):
         g, n = grad[indices][block_of == b], numeric[block_of == b]
