@@ -45,9 +45,7 @@ SPARSITY_KINDS = ("kl", "top_k", "lifetime")
 
 def new_generator(random_state):
     """A NumPy Generator seeded from a scikit-learn ``random_state``."""
-    return np.random.default_rng(
-        check_random_state(random_state).randint(np.iinfo(np.int32).max)
-    )
+    return np.random.default_rng(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
 def warn_training_status(estimator, status, history, solver, max_iter):

@@ -127,6 +127,7 @@ def first_and_second_derivatives(name, z, a):
         return s + z * s_prime, s_prime * (2.0 + z * (1.0 - 2.0 * s))
     raise ValueError(f"no second derivative for activation {name!r}")
 
+
 # The KL sparsity penalty needs activations that can be read as a firing probability.
 # sigmoid already lies in (0, 1); tanh lies in (-1, 1) and is mapped by (a + 1) / 2, as
 # Ng's notes read -1 as "inactive" for tanh. Other activations have no such reading.

@@ -184,8 +184,7 @@ class Network:
     def weight_shapes(self):
         """Shapes of the stored weight matrices, one per untied layer (else a dummy)."""
         return [
-            (layer.n_out, layer.n_in) if layer.tied_to is None else (0, 0)
-            for layer in self.layers
+            (layer.n_out, layer.n_in) if layer.tied_to is None else (0, 0) for layer in self.layers
         ]
 
     @property
@@ -311,7 +310,7 @@ class Network:
         params = self.unpack(theta)
         blocks = self._blocks(x.shape[0], chunk_size)
         ws = self._workspace_for(blocks[0][1] - blocks[0][0])
-        totals = {index: np.zeros(self.layers[index].n_out, dtype=self.dtype) for index in kl_layers}
+        totals = {i: np.zeros(self.layers[i].n_out, dtype=self.dtype) for i in kl_layers}
         for start, stop in blocks:
             x_in = x[start:stop] if corrupt is None else corrupt(x[start:stop], start)
             self._forward(params, x_in, ws, stop - start, dropout, start, last=max(kl_layers))

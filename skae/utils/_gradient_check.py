@@ -78,9 +78,9 @@ def check_gradients(estimator, X, *, epsilon=1e-6, n_checks=None, random_state=0
         numeric[k] = (plus - minus) / (2 * epsilon)
 
     # map each checked index to its block: relative error per block, largest returned
-    block_of = np.concatenate(
-        [np.full(size, b) for b, (_, size) in enumerate(network.blocks)]
-    )[indices]
+    block_of = np.concatenate([np.full(size, b) for b, (_, size) in enumerate(network.blocks)])[
+        indices
+    ]
     worst = 0.0
     for b in np.unique(block_of):
         g, n = grad[indices][block_of == b], numeric[block_of == b]
