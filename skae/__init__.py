@@ -1,14 +1,18 @@
 """skae: scikit-learn compatible autoencoders on a NumPy backpropagation core."""
 
+from ._classifier import AutoencoderClassifier
 from ._denoising import DenoisingAutoencoder
 from ._sparse import SparseAutoencoder
+from ._stacked import StackedAutoencoder
 from ._tied import TiedAutoencoder
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AutoencoderClassifier",
     "DenoisingAutoencoder",
     "SparseAutoencoder",
+    "StackedAutoencoder",
     "TiedAutoencoder",
     "__version__",
 ]

@@ -382,11 +382,11 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         if history.optimizer is not None:
             history.optimizer.params = None  # keep the state, not a stale parameter vector
         self._store_params(network, theta)
-        self._commit_history(history, rng)
+        self._commit_history(history, rng, status)
         return self
 
-    def _commit_history(self, history, rng):
-        self._history, self._rng = history, rng
+    def _commit_history(self, history, rng, status):
+        self._history, self._rng, self._status = history, rng, status
         self.n_iter_ = history.n_iter
         self.loss_curve_ = history.loss_curve
         self.best_loss_ = history.best_loss

@@ -162,6 +162,11 @@ class Network:
         self.n_encoder_layers = len(self.layers) if n_encoder_layers is None else n_encoder_layers
         self.dtype = np.dtype(dtype)
         self._workspace = None
+        # top-k / winner-take-all selections by (layer, block): None chooses afresh at
+        # every evaluation; a dict (see hold_masks) keeps the first choice, so that a
+        # gradient check differentiates a fixed function where the selection is not
+        # differentiable (at ties)
+        self.held_masks = None
         # Layout of theta, worked out once: per layer, the slice of its own weights (None
         # if tied) and of its bias.
         slots, offset = [], 0
@@ -175,6 +180,10 @@ class Network:
             slots.append((weight_slot, bias_slot))
         self._slots = slots
         self.n_params = offset
+
+    def hold_masks(self):
+        """Keep the sparsity selections made by the next evaluation for all later ones."""
+        self.held_masks = {}
 
     @property
     def n_features(self):
@@ -287,7 +296,15 @@ class Network:
             z += p.bias
             a = ACTIVATIONS[layer.activation](z, ws.activations[index][:rows])
             if layer.sparsity is not None and layer.sparsity.uses_mask:
-                layer.sparsity.select(a, ws.keep_masks[index][:rows])
+                mask = ws.keep_masks[index][:rows]
+                held = None if self.held_masks is None else self.held_masks.get((index, key))
+                if held is None:
+                    layer.sparsity.select(a, mask)
+                    if self.held_masks is not None:
+                        self.held_masks[(index, key)] = mask.copy()
+                else:
+                    mask[...] = held
+                    a *= mask
         return a
 
     # -- objective and gradient ------------------------------------------------------

@@ -154,7 +154,7 @@ def contraction(weights, z, a, activation, gamma, n_samples, weight_grad=None):
     first, second = first_and_second_derivatives(activation, z, a)
     first_squared = first * first
     scale = gamma / n_samples
-    value = scale * float(first_squared @ row_norms)
+    value = scale * float((first_squared @ row_norms).sum())
     # d/dz_ij of f'(z_ij)^2 ||W_j||^2 = 2 f'(z_ij) f''(z_ij) ||W_j||^2
     pre_delta = (2.0 * scale) * first * second * row_norms
     if weight_grad is not None:

@@ -1,0 +1,436 @@
+"""AutoencoderClassifier: pretrained encoders, a softmax on top, fine-tuned on labels."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._base import (
+    FULL_BATCH_SOLVERS,
+    MINIBATCH_SOLVERS,
+    BaseAutoencoder,
+    new_generator,
+    restore_on_error,
+    warn_training_status,
+)
+from ._core import (
+    Dropout,
+    Layer,
+    Network,
+    TrainingHistory,
+    train_full_batch,
+    train_minibatch,
+)
+from ._stacked import StackedAutoencoder, check_autoencoder_steps
+
+UNLABELED = -1  # scikit-learn's convention for semi-supervised targets
+
+
+def _encoders(autoencoder):
+    """The autoencoders whose encoders make the network below the softmax."""
+    if isinstance(autoencoder, StackedAutoencoder):
+        return autoencoder.autoencoders_
+    return [autoencoder]
+
+
+class AutoencoderClassifier(ClassifierMixin, BaseEstimator):
+    """A softmax classifier on top of (stacked) autoencoders, fine-tuned end to end.
+
+    ``fit`` pretrains ``autoencoder`` without labels on every row of X (rows labelled
+    -1 are used for this only, scikit-learn's semi-supervised convention), puts a
+    softmax output layer on its top code (seed 003) and fine-tunes the whole network,
+    every encoder layer included, with backpropagation on the cross entropy of the
+    labels. ``pretrain=False`` trains the same network from a random start.
+
+    Parameters
+    ----------
+    autoencoder : StackedAutoencoder or skae autoencoder
+        The encoder below the softmax; cloned, never modified.
+    pretrain : bool, default=True
+        Fit ``autoencoder`` on X before fine-tuning; False starts from random weights.
+    alpha : float, default=1e-4
+        L2 weight decay of every layer during fine-tuning (the autoencoders' own
+        penalties serve their pretraining only).
+    dropout : float in [0, 1), default=0.0
+        Dropout on the input of every layer above the first (the hidden codes) during
+        fine-tuning.
+    solver : {"adam", "sgd", "lbfgs", "cg"}, default="adam"
+    learning_rate_init : float, default=0.001
+    momentum : float, default=0.9
+        Nesterov momentum of "sgd".
+    batch_size : int or "auto", default="auto"
+        "auto" is ``min(200, n_samples)``.
+    max_iter : int, default=100
+        Fine-tuning epochs (minibatch) or iterations (full batch).
+    tol : float, default=1e-4
+    n_iter_no_change : int, default=10
+    early_stopping : bool, default=False
+        Hold out a stratified ``validation_fraction`` of the labelled rows and stop on
+        their accuracy, keeping the best parameters (minibatch solvers).
+    validation_fraction : float, default=0.1
+    random_state : int, RandomState instance or None, default=None
+        Seeds the softmax layer, the random start (``pretrain=False``), the shuffling,
+        the split and the dropout masks.
+    verbose : int, default=0
+
+    Attributes
+    ----------
+    autoencoder_ : StackedAutoencoder or skae autoencoder
+        The fitted autoencoder, holding the fine-tuned encoder weights.
+    coef_ : ndarray of shape (n_classes, n_code)
+        Softmax weights.
+    intercept_ : ndarray of shape (n_classes,)
+    classes_ : ndarray of shape (n_classes,)
+    n_iter_ : int
+    loss_curve_ : list of float
+    validation_scores_ : list of float or None
+        Validation accuracy per epoch with early stopping.
+    best_validation_score_ : float or None
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import AutoencoderClassifier, DenoisingAutoencoder
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = AutoencoderClassifier(
+    ...     DenoisingAutoencoder(64, max_iter=5, random_state=0), max_iter=5, random_state=0)
+    >>> clf.fit(X / 16, y).predict_proba(X[:2] / 16).shape
+    (2, 10)
+    """
+
+    _parameter_constraints = {
+        "autoencoder": [HasMethods(["fit", "transform"])],
+        "pretrain": ["boolean"],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "solver": [StrOptions(set(FULL_BATCH_SOLVERS) | MINIBATCH_SOLVERS)],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        autoencoder,
+        *,
+        pretrain=True,
+        alpha=1e-4,
+        dropout=0.0,
+        solver="adam",
+        learning_rate_init=0.001,
+        momentum=0.9,
+        batch_size="auto",
+        max_iter=100,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        random_state=None,
+        verbose=0,
+    ):
+        self.autoencoder = autoencoder
+        self.pretrain = pretrain
+        self.alpha = alpha
+        self.dropout = dropout
+        self.solver = solver
+        self.learning_rate_init = learning_rate_init
+        self.momentum = momentum
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- the network ---------------------------------------------------------------
+    def _check_autoencoder(self):
+        autoencoder = self.autoencoder
+        if isinstance(autoencoder, StackedAutoencoder):
+            check_autoencoder_steps(autoencoder.steps)
+        elif not isinstance(autoencoder, BaseAutoencoder):
+            raise TypeError(
+                "autoencoder must be a StackedAutoencoder or a skae autoencoder, got "
+                f"{type(autoencoder).__name__}."
+            )
+        if self.early_stopping and self.solver not in MINIBATCH_SOLVERS:
+            raise ValueError(
+                "early_stopping=True needs a minibatch solver ('adam' or 'sgd'), got "
+                f"solver={self.solver!r}."
+            )
+
+    @staticmethod
+    def _layer_specs(autoencoder):
+        if isinstance(autoencoder, StackedAutoencoder):
+            return [ae for _, ae in autoencoder.steps]
+        return [autoencoder]
+
+    def _network(self, specs, n_features, n_classes, dtype):
+        """Encoders (plain layers, weight decay, dropout above the first) + softmax."""
+        layers, n_in = [], n_features
+        for index, spec in enumerate(specs):
+            layers.append(
+                Layer(
+                    n_in,
+                    spec.n_components,
+                    spec.activation,
+                    alpha=self.alpha,
+                    dropout=self.dropout if index > 0 else 0.0,
+                )
+            )
+            n_in = spec.n_components
+        layers.append(Layer(n_in, n_classes, "softmax", alpha=self.alpha, dropout=self.dropout))
+        return Network(layers, "log_loss", n_encoder_layers=len(specs), dtype=dtype)
+
+    def _check_targets(self, y):
+        """Labelled rows and the classes, from y where -1 marks an unlabelled row."""
+        check_classification_targets(y)
+        labelled = np.ones(y.shape[0], dtype=bool)
+        if y.dtype.kind in "iuf":
+            labelled = y != UNLABELED
+        classes = np.unique(y[labelled])
+        if classes.size < 2:
+            raise ValueError(
+                f"AutoencoderClassifier needs labelled rows of at least 2 classes; got "
+                f"{classes.size} class(es) among {int(labelled.sum())} labelled rows "
+                f"(rows labelled {UNLABELED} are unlabelled)."
+            )
+        return labelled, classes
+
+    # -- fitting -----------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y):
+        """Pretrain on all rows, then fine-tune the whole network on the labelled rows.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Labels; with integer labels, -1 marks an unlabelled row (pretraining only).
+
+        Returns
+        -------
+        self : object
+        """
+        return self._fit(X, y)
+
+    @restore_on_error
+    def _fit(self, X, y):
+        self._check_autoencoder()
+        X, y = validate_data(
+            self, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
+        )
+        labelled, classes = self._check_targets(y)
+        if self.early_stopping:
+            n_val = int(round(self.validation_fraction * labelled.sum()))
+            if not classes.size <= n_val < labelled.sum() - classes.size:
+                raise ValueError(
+                    f"early_stopping=True with validation_fraction="
+                    f"{self.validation_fraction} leaves too few labelled rows to train or "
+                    f"to validate on among {int(labelled.sum())}."
+                )
+        rng = new_generator(self.random_state)
+        autoencoder = clone(self.autoencoder)
+        specs = self._layer_specs(autoencoder)
+        network = self._network(specs, X.shape[1], classes.size, X.dtype)
+        theta = network.init_params(rng)
+        if self.pretrain:
+            autoencoder.fit(X)
+            params = network.unpack(theta)
+            for index, encoder in enumerate(_encoders(autoencoder)):
+                weights, bias = encoder._layer_params()[0]
+                params[index].weights[...] = weights
+                params[index].bias[...] = bias
+
+        binarizer = LabelBinarizer().fit(classes)
+        X_train, y_train = X[labelled], y[labelled]
+        history = TrainingHistory()
+        history.reset_stopping(self.early_stopping)
+        with np.errstate(over="ignore", invalid="ignore"):
+            status = self._train(network, theta, X_train, y_train, binarizer, history, rng)
+        warn_training_status(self, status, history, self.solver, self.max_iter)
+        if history.optimizer is not None:
+            history.optimizer.params = None
+
+        # commit: the fine-tuned encoders go back into the autoencoder
+        if not self.pretrain:
+            self._mark_fitted(autoencoder, X.shape[1])
+        params = network.unpack(theta)
+        for index, encoder in enumerate(_encoders(autoencoder)):
+            decoder = encoder._layer_params()[1]
+            encoder._set_layer_params(params[index], decoder)
+        self.autoencoder_ = autoencoder
+        self.coef_ = params[-1].weights.copy()
+        self.intercept_ = params[-1].bias.copy()
+        self.classes_ = classes
+        self._history = history
+        self.n_iter_ = history.n_iter
+        self.loss_curve_ = history.loss_curve
+        self.validation_scores_ = history.validation_scores
+        self.best_validation_score_ = history.best_validation_score
+        return self
+
+    def _mark_fitted(self, autoencoder, n_features):
+        """Give an autoencoder that was not pretrained the attributes of a fitted one."""
+        rng = new_generator(self.random_state)
+        encoders = (
+            [clone(ae) for _, ae in autoencoder.steps]
+            if isinstance(autoencoder, StackedAutoencoder)
+            else [autoencoder]
+        )
+        n_in = n_features
+        for encoder in encoders:
+            encoder_net = encoder._network(n_in, np.float64)
+            encoder._store_params(encoder_net, encoder_net.init_params(rng))
+            encoder.n_features_in_ = n_in
+            n_in = encoder.n_components
+        if isinstance(autoencoder, StackedAutoencoder):
+            autoencoder.n_features_in_ = n_features
+            autoencoder._commit(encoders, TrainingHistory(), rng)
+
+    def _train(self, network, theta, X, y, binarizer, history, rng):
+        target = binarizer.transform(y).astype(X.dtype)
+        if target.shape[1] == 1:  # LabelBinarizer gives one column for two classes
+            target = np.hstack([1 - target, target])
+        if self.solver not in MINIBATCH_SOLVERS:
+            return train_full_batch(
+                network,
+                theta,
+                X,
+                method=self.solver,
+                max_iter=self.max_iter,
+                tol=self.tol,
+                history=history,
+                rng=rng,
+                target=target,
+                verbose=self.verbose,
+            )
+        validation = None
+        if self.early_stopping:
+            train_rows, val_rows = train_test_split(
+                np.arange(X.shape[0]),
+                test_size=self.validation_fraction,
+                stratify=y,
+                random_state=int(rng.integers(np.iinfo(np.int32).max)),
+            )
+            X_val, y_val = X[val_rows], y[val_rows]
+            X, target = X[train_rows], target[train_rows]
+
+            def validation(theta):
+                predicted = binarizer.classes_[np.argmax(network.predict(theta, X_val), 1)]
+                return float(np.mean(predicted == y_val))
+
+        batch_size = min(200 if self.batch_size == "auto" else self.batch_size, X.shape[0])
+        return train_minibatch(
+            network,
+            theta,
+            X,
+            solver=self.solver,
+            learning_rate=self.learning_rate_init,
+            momentum=self.momentum,
+            batch_size=batch_size,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            history=history,
+            rng=rng,
+            target=target,
+            dropout=Dropout() if self.dropout > 0 else None,
+            validation=validation,
+            verbose=self.verbose,
+        )
+
+    # -- prediction --------------------------------------------------------------------
+    def _fitted_network(self, dtype):
+        specs = _encoders(self.autoencoder_)
+        network = self._network(specs, self.n_features_in_, self.classes_.size, dtype)
+        params = [encoder._layer_params()[0] for encoder in specs]
+        params.append((self.coef_, self.intercept_))
+        return network, network.pack(params)
+
+    def predict_proba(self, X):
+        """Class probabilities from the softmax output.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32], reset=False
+        )
+        network, theta = self._fitted_network(X.dtype)
+        return network.predict(theta, X)
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """The most probable class of each row.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def _gradient_problem(self, X, random_state, y=None):
+        """``(network, theta, objective keywords)`` for ``check_gradients``."""
+        if y is None:
+            raise ValueError("check_gradients needs y for an AutoencoderClassifier.")
+        y = np.asarray(y)
+        labelled, classes = self._check_targets(y)
+        if hasattr(self, "coef_"):
+            network, theta = self._fitted_network(np.float64)
+        else:
+            self._validate_params()
+            self._check_autoencoder()
+            specs = self._layer_specs(clone(self.autoencoder))
+            network = self._network(specs, X.shape[1], classes.size, np.float64)
+            theta = network.init_params(new_generator(self.random_state))
+        target = LabelBinarizer().fit(classes).transform(y[labelled]).astype(np.float64)
+        if target.shape[1] == 1:
+            target = np.hstack([1 - target, target])
+        dropout = Dropout(random_state) if self.dropout > 0 else None
+        if not labelled.all():
+            raise ValueError("check_gradients checks labelled rows only: drop the -1 rows.")
+        return network, theta, {"target": target, "dropout": dropout}
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

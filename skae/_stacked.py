@@ -1,0 +1,451 @@
+"""StackedAutoencoder: greedy layer-wise pretraining, then end-to-end fine-tuning."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import (
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+    clone,
+)
+from sklearn.utils._available_if import available_if
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import _BaseComposition
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from ._base import (
+    FULL_BATCH_SOLVERS,
+    MINIBATCH_SOLVERS,
+    BaseAutoencoder,
+    new_generator,
+    restore_on_error,
+    warn_training_status,
+)
+from ._core import Network, TrainingHistory, train_full_batch, train_minibatch
+
+
+def check_autoencoder_steps(steps, owner="StackedAutoencoder"):
+    """Refuse steps that are not named skae autoencoders, naming the culprit."""
+    if not isinstance(steps, list) or not steps:
+        raise ValueError(f"{owner} needs steps, a non-empty list of (name, autoencoder).")
+    names = []
+    for step in steps:
+        if not (isinstance(step, tuple) and len(step) == 2 and isinstance(step[0], str)):
+            raise ValueError(f"Each of {owner}'s steps must be a (name, autoencoder) tuple.")
+        name, estimator = step
+        if not isinstance(estimator, BaseAutoencoder):
+            raise TypeError(
+                f"Step {name!r} of {owner} must be a skae autoencoder "
+                f"(SparseAutoencoder, DenoisingAutoencoder, TiedAutoencoder), got "
+                f"{type(estimator).__name__}."
+            )
+        if "__" in name:
+            raise ValueError(f"Step names must not contain '__': got {name!r}.")
+        names.append(name)
+    if len(set(names)) != len(names):
+        raise ValueError(f"{owner}'s step names must be unique, got {names}.")
+
+
+def unrolled_network(autoencoders, n_features, dtype):
+    """The deep autoencoder: encoders 1..L, then decoders L..1, each with its penalties.
+
+    Decoder l is tied to encoder l (index l - 1) where that autoencoder is tied. The
+    loss and the corruption of the input are the first autoencoder's.
+    """
+    encoders, decoders = [], []
+    n_in = n_features
+    for index, autoencoder in enumerate(autoencoders):
+        encoder, decoder = autoencoder._layers(n_in, tied_to=index)
+        encoders.append(encoder)
+        decoders.append(decoder)
+        n_in = autoencoder.n_components
+    return Network(
+        encoders + decoders[::-1],
+        autoencoders[0].loss,
+        n_encoder_layers=len(encoders),
+        dtype=dtype,
+    )
+
+
+def fitted_layer_params(autoencoders):
+    """Per-layer ``(weights, bias)`` of the unrolled network, from fitted autoencoders."""
+    pairs = [autoencoder._layer_params() for autoencoder in autoencoders]
+    return [encoder for encoder, _ in pairs] + [decoder for _, decoder in pairs[::-1]]
+
+
+def store_unrolled_params(autoencoders, network, theta):
+    """Write the unrolled network's parameters back into each autoencoder."""
+    params = network.unpack(theta)
+    n_layers = len(autoencoders)
+    for index, autoencoder in enumerate(autoencoders):
+        autoencoder._set_layer_params(params[index], params[2 * n_layers - 1 - index])
+
+
+class StackedAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseComposition):
+    """A deep autoencoder built from named autoencoders, as a Pipeline is built from steps.
+
+    ``fit`` trains the autoencoders greedily, each on the codes of the one below (Ng's
+    stacked autoencoders), then, unless ``fine_tune_max_iter=0``, fine-tunes the
+    unrolled deep autoencoder (encoders 1..L, decoders L..1) end to end on the
+    reconstruction of X, with every layer's own penalties (weight decay, sparsity,
+    contraction, tied weights) and the first layer's corruption of the input.
+    Every knob of every layer is reachable as ``<name>__<parameter>``.
+
+    Parameters
+    ----------
+    steps : list of (str, autoencoder) tuples
+        The layers from the input up: skae autoencoders (``SparseAutoencoder``,
+        ``DenoisingAutoencoder``, ``TiedAutoencoder``); the first one's ``loss`` and
+        ``noise`` serve the fine-tuning.
+    fine_tune_max_iter : int, default=20
+        Epochs (minibatch solvers) or iterations (full batch) of end-to-end fine-tuning;
+        0 keeps the greedy layers as they are.
+    fine_tune_solver : {"adam", "sgd", "lbfgs", "cg"}, default="adam"
+    fine_tune_learning_rate : float, default=0.001
+        Step size of "adam" and "sgd".
+    fine_tune_batch_size : int or "auto", default="auto"
+        "auto" is ``min(200, n_samples)``.
+    tol : float, default=1e-4
+        Stopping tolerance of the fine-tuning (as the autoencoders' ``tol``).
+    n_iter_no_change : int, default=10
+    random_state : int, RandomState instance or None, default=None
+        Seeds the fine-tuning (shuffling, noise) and the start of ``partial_fit``; each
+        layer's own ``random_state`` seeds its pretraining.
+    verbose : int, default=0
+
+    Attributes
+    ----------
+    autoencoders_ : list of autoencoders
+        Fitted copies of the steps, holding the fine-tuned parameters.
+    named_autoencoders_ : dict
+        The same, by step name.
+    n_iter_ : int
+        Fine-tuning epochs (iterations) run.
+    loss_curve_ : list of float
+        Fine-tuning objective per epoch (iteration).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import DenoisingAutoencoder, SparseAutoencoder, StackedAutoencoder
+    >>> X = load_digits().data / 16
+    >>> stack = StackedAutoencoder(
+    ...     [("ae1", DenoisingAutoencoder(32, max_iter=5, random_state=0)),
+    ...      ("ae2", SparseAutoencoder(8, max_iter=20, random_state=0))],
+    ...     fine_tune_max_iter=2, random_state=0)
+    >>> stack.fit(X).transform(X).shape
+    (1797, 8)
+    >>> stack.inverse_transform(stack.transform(X)).shape
+    (1797, 64)
+    """
+
+    _parameter_constraints = {
+        "steps": [list],
+        "fine_tune_max_iter": [Interval(Integral, 0, None, closed="left")],
+        "fine_tune_solver": [StrOptions(set(FULL_BATCH_SOLVERS) | MINIBATCH_SOLVERS)],
+        "fine_tune_learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "fine_tune_batch_size": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        steps,
+        *,
+        fine_tune_max_iter=20,
+        fine_tune_solver="adam",
+        fine_tune_learning_rate=0.001,
+        fine_tune_batch_size="auto",
+        tol=1e-4,
+        n_iter_no_change=10,
+        random_state=None,
+        verbose=0,
+    ):
+        self.steps = steps
+        self.fine_tune_max_iter = fine_tune_max_iter
+        self.fine_tune_solver = fine_tune_solver
+        self.fine_tune_learning_rate = fine_tune_learning_rate
+        self.fine_tune_batch_size = fine_tune_batch_size
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def get_params(self, deep=True):
+        """Parameters of the stack and, with ``deep``, of each step as ``name__param``."""
+        return self._get_params("steps", deep=deep)
+
+    def set_params(self, **params):
+        """Set parameters, including ``name__param`` of a step or a whole step by name."""
+        self._set_params("steps", **params)
+        return self
+
+    @property
+    def named_steps(self):
+        return dict(self.steps)
+
+    # -- fitting -----------------------------------------------------------------------
+    def _validate_input(self, X, reset):
+        return validate_data(
+            self,
+            X,
+            accept_sparse=["csr", "csc"],
+            dtype=[np.float64, np.float32],
+            reset=reset,
+        )
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None):
+        """Pretrain each layer on the codes of the one below, then fine-tune end to end.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+        """
+        return self._fit(X)
+
+    @restore_on_error
+    def _fit(self, X):
+        check_autoencoder_steps(self.steps)
+        X = self._validate_input(X, reset=True)
+        autoencoders = []
+        codes = X
+        for _, step in self.steps:
+            autoencoder = clone(step)
+            autoencoder.fit(codes)
+            if autoencoder._status == "interrupted":
+                # the user stopped the greedy phase: nothing usable to keep
+                raise KeyboardInterrupt
+            codes = autoencoder.transform(codes)
+            autoencoders.append(autoencoder)
+        history = TrainingHistory()
+        rng = new_generator(self.random_state)
+        if self.fine_tune_max_iter > 0:
+            network = unrolled_network(autoencoders, X.shape[1], X.dtype)
+            theta = network.pack(fitted_layer_params(autoencoders))
+            self._train(network, theta, X, history, rng, incremental=False)
+            store_unrolled_params(autoencoders, network, theta)
+        self._commit(autoencoders, history, rng)
+        return self
+
+    def _commit(self, autoencoders, history, rng):
+        self.autoencoders_ = autoencoders
+        self.named_autoencoders_ = {
+            name: ae for (name, _), ae in zip(self.steps, autoencoders, strict=True)
+        }
+        self._history, self._rng = history, rng
+        self.n_iter_ = history.n_iter
+        self.loss_curve_ = history.loss_curve
+
+    def _batch_size(self, n_samples):
+        if self.fine_tune_batch_size == "auto":
+            return min(200, n_samples)
+        return min(self.fine_tune_batch_size, n_samples)
+
+    def _train(self, network, theta, X, history, rng, incremental):
+        first = self.steps[0][1]
+        corruption = first._corruption(0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if self.fine_tune_solver in MINIBATCH_SOLVERS:
+                status = train_minibatch(
+                    network,
+                    theta,
+                    X,
+                    solver=self.fine_tune_solver,
+                    learning_rate=self.fine_tune_learning_rate,
+                    batch_size=self._batch_size(X.shape[0]),
+                    max_iter=max(1, self.fine_tune_max_iter),
+                    tol=self.tol,
+                    n_iter_no_change=self.n_iter_no_change,
+                    history=history,
+                    rng=rng,
+                    incremental=incremental,
+                    corruption=corruption,
+                    verbose=self.verbose,
+                )
+            else:
+                status = train_full_batch(
+                    network,
+                    theta,
+                    X,
+                    method=self.fine_tune_solver,
+                    max_iter=self.fine_tune_max_iter,
+                    tol=self.tol,
+                    history=history,
+                    rng=rng,
+                    corruption=corruption,
+                    chunk_size=first.chunk_size,
+                    verbose=self.verbose,
+                )
+        if status == "max_iter" and incremental:
+            status = "converged"
+        warn_training_status(self, status, history, self.fine_tune_solver, self.fine_tune_max_iter)
+        if history.optimizer is not None:
+            history.optimizer.params = None
+        return status
+
+    def _check_minibatch_solver(self):
+        if self.fine_tune_solver not in MINIBATCH_SOLVERS:
+            raise AttributeError(
+                "partial_fit needs a minibatch fine_tune_solver ('adam' or 'sgd'), got "
+                f"fine_tune_solver={self.fine_tune_solver!r}."
+            )
+        return True
+
+    @available_if(_check_minibatch_solver)
+    @_fit_context(prefer_skip_nested_validation=False)
+    def partial_fit(self, X, y=None):
+        """One epoch of end-to-end training of the unrolled deep autoencoder on X.
+
+        The first call starts every layer from its random initialisation (greedy
+        pretraining needs whole passes over the data; use ``fit`` for it).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+        """
+        return self._partial_fit(X)
+
+    @restore_on_error
+    def _partial_fit(self, X):
+        import copy
+
+        first_call = not hasattr(self, "autoencoders_")
+        if first_call:
+            check_autoencoder_steps(self.steps)
+        X = self._validate_input(X, reset=first_call)
+        if first_call:
+            rng = new_generator(self.random_state)
+            autoencoders = [clone(step) for _, step in self.steps]
+            network = unrolled_network(autoencoders, X.shape[1], X.dtype)
+            theta = network.init_params(rng)
+            history = TrainingHistory()
+            n_in = X.shape[1]
+            for autoencoder in autoencoders:
+                autoencoder.n_features_in_ = n_in  # fitted here, not through its own fit
+                n_in = autoencoder.n_components
+        else:
+            rng = copy.deepcopy(self._rng)
+            autoencoders = copy.deepcopy(self.autoencoders_)
+            network = unrolled_network(autoencoders, X.shape[1], X.dtype)
+            theta = network.pack(fitted_layer_params(autoencoders))
+            history = copy.deepcopy(self._history)
+        self._train(network, theta, X, history, rng, incremental=True)
+        store_unrolled_params(autoencoders, network, theta)
+        self._commit(autoencoders, history, rng)
+        return self
+
+    # -- transformer API ---------------------------------------------------------------
+    def transform(self, X):
+        """The top code: X encoded through every layer.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        H : ndarray of shape (n_samples, n_components of the last step)
+        """
+        check_is_fitted(self)
+        X = self._validate_input(X, reset=False)
+        for autoencoder in self.autoencoders_:
+            X = autoencoder.transform(X)
+        return X
+
+    def inverse_transform(self, X):
+        """Decode top codes through every layer back to the input space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components of the last step)
+
+        Returns
+        -------
+        X_reconstructed : ndarray of shape (n_samples, n_features)
+        """
+        check_is_fitted(self)
+        H = check_array(X, dtype=[np.float64, np.float32])
+        for autoencoder in self.autoencoders_[::-1]:
+            H = autoencoder.inverse_transform(H)
+        return H
+
+    def score_samples(self, X):
+        """Negative reconstruction loss of each sample through the whole stack.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        X = self._validate_input(X, reset=False)
+        network = unrolled_network(self.autoencoders_, X.shape[1], X.dtype)
+        theta = network.pack(fitted_layer_params(self.autoencoders_))
+        return -network.sample_losses(theta, X)
+
+    def score(self, X, y=None):
+        """Negative mean reconstruction loss (higher is better).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    def _gradient_problem(self, X, random_state):
+        """``(network, theta, objective keywords)`` for ``check_gradients``."""
+        if hasattr(self, "autoencoders_"):
+            autoencoders = self.autoencoders_
+            network = unrolled_network(autoencoders, X.shape[1], np.float64)
+            theta = network.pack(fitted_layer_params(autoencoders))
+        else:
+            self._validate_params()
+            check_autoencoder_steps(self.steps)
+            autoencoders = [clone(step) for _, step in self.steps]
+            for autoencoder in autoencoders:
+                autoencoder._validate_params()
+            network = unrolled_network(autoencoders, X.shape[1], np.float64)
+            theta = network.init_params(new_generator(self.random_state))
+        autoencoders[0]._check_params_against_data(X)
+        return network, theta, {"corrupt": autoencoders[0]._corruption(random_state)}
+
+    @property
+    def _n_features_out(self):
+        return self.autoencoders_[-1].components_.shape[0]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
