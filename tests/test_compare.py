@@ -3,6 +3,7 @@
 import contextlib
 import csv
 import io
+import json
 import sys
 import types
 
@@ -206,3 +207,158 @@ def test_plot_is_drawn_with_matplotlib(tmp_path):
     status, _, _ = run_main(["--methods", "pixels,pca", "--output-dir", str(tmp_path)])
     assert status == 0
     assert (tmp_path / "compare_digits.png").read_bytes().startswith(b"\x89PNG")
+
+
+# -- seeds, the search protocol, progress ---------------------------------------------------
+def test_seeds_give_mean_and_std_and_vary_extractor_and_classifier(monkeypatch, tmp_path):
+    seen = []
+
+    def fake_fit_and_score(pipeline, *data, **kwargs):
+        extractor_seed = pipeline[0].random_state
+        classifier_seed = pipeline[-1][-1].random_state  # the LinearSVC in its pipeline
+        seen.append((extractor_seed, classifier_seed))
+        # accuracies 0.5 and 0.7: mean 0.6, sample std 0.1414
+        return {
+            "accuracy": 0.5 + 0.2 * (extractor_seed - 3),
+            "fit_time_s": 1.0,
+            "transform_time_s": 0.0,
+            "n_features": 16,
+        }
+
+    monkeypatch.setattr(compare, "_fit_and_score", fake_fit_and_score)
+    argv = [*QUICK, "--methods", "tied_ae", "--classifier", "linear_svc", "--seeds", "2"]
+    status, out, _ = run_main([*argv, "--random-state", "3", "--output-dir", str(tmp_path)])
+    assert status == 0
+    assert seen == [(3, 3), (4, 4)]
+    (row,) = read_csv(tmp_path / "compare_digits.csv")
+    assert float(row["accuracy"]) == pytest.approx(0.6)
+    assert float(row["accuracy_std"]) == pytest.approx(np.sqrt(0.02))
+    assert row["n_seeds"] == "2"
+    assert "| tied_ae | 0.6000 ± 0.1414 | 2 |" in out
+
+
+def test_seeds_keep_the_data_split(monkeypatch, tmp_path):
+    seen = []
+
+    def fake_fit_and_score(pipeline, X_train, y_train, X_test, y_test, *args, **kwargs):
+        seen.append((X_train.sum(), X_test.sum()))
+        return {"accuracy": 1.0, "fit_time_s": 1.0, "transform_time_s": 0.0, "n_features": 64}
+
+    monkeypatch.setattr(compare, "_fit_and_score", fake_fit_and_score)
+    argv = [*QUICK, "--methods", "pixels", "--seeds", "3", "--output-dir", str(tmp_path)]
+    run_main(argv)
+    assert len(seen) == 3 and len(set(seen)) == 1
+
+
+def digits_split():
+    X_train, y_train, X_test, y_test = compare.load_data("digits", n_train=600)
+    return compare.validation_split(X_train, y_train, 100) + (X_test, y_test)
+
+
+def test_search_ranks_candidates_and_c_on_the_validation_set():
+    X_fit, y_fit, X_val, y_val, _, _ = digits_split()
+    # one component and a vanishing C are hopeless: the search must see it
+    space = {"pca": {"grid": [{"n_components": 1}, {"n_components": 20}], "C": [1e-5, 1.0]}}
+    presets, rows = compare.search(X_fit, y_fit, X_val, y_val, space, methods=["pca"])
+    assert len(rows) == 4
+    assert presets["pca"] == {"n_components": 20}
+    assert presets["classifier"]["pca"] == {"C": 1.0}
+    best = max(rows, key=lambda r: r["val_accuracy"])
+    assert (json.loads(best["params"]), best["C"]) == ({"n_components": 20}, 1.0)
+    # the scores are those of the validation set: refit and check one
+    clf = compare.CLASSIFIERS["logistic"](0).set_params(logisticregression__C=1.0)
+    pca = compare.METHODS["pca"](20, 0, {}).fit(X_fit)
+    expected = clf.fit(pca.transform(X_fit), y_fit).score(pca.transform(X_val), y_val)
+    assert best["val_accuracy"] == pytest.approx(expected)
+
+
+def test_validation_split_is_stratified_and_from_the_training_set():
+    X_train, y_train, _, _ = compare.load_data("digits")
+    X_fit, y_fit, X_val, y_val = compare.validation_split(X_train, y_train, 300)
+    assert X_val.shape[0] == 300 and X_fit.shape[0] == X_train.shape[0] - 300
+    # every class keeps its share of the training set, to within one sample
+    train_share = np.bincount(y_train) / y_train.size
+    assert np.all(np.abs(np.bincount(y_val) - 300 * train_share) <= 1)
+
+
+SMALL_SPACE = {
+    "pixels": {"C": [1e-5, 1.0]},
+    "tied_ae": {"grid": [{"alpha": 0.0, "max_iter": 50}, {"alpha": 1e-3}], "C": [0.1, 1.0]},
+}
+
+
+@pytest.fixture
+def small_space(monkeypatch):
+    monkeypatch.setitem(compare.SEARCH_SPACES, "digits", SMALL_SPACE)
+
+
+def test_search_then_score_uses_the_chosen_settings(small_space, tmp_path):
+    argv = [*QUICK, "--methods", "pixels,tied_ae", "--search", "--output-dir", str(tmp_path)]
+    status, out, err = run_main(argv)
+    assert status == 0
+    chosen = json.loads((tmp_path / "search_digits_chosen.json").read_text(encoding="utf-8"))
+    assert chosen["classifier"]["pixels"] == {"C": 1.0}
+    assert chosen["tied_ae"]["alpha"] in (0.0, 1e-3)
+    # a sixth of the 300 training samples ranks the candidates
+    assert "candidates fit on 250 and ranked on 50 samples" in err
+    search_rows = read_csv(tmp_path / "search_digits.csv")
+    assert len(search_rows) == 2 + 2 * 2
+    assert [r["method"] for r in read_csv(tmp_path / "compare_digits.csv")] == [
+        "pixels",
+        "tied_ae",
+    ]
+    # --max-iter is an estimator option: it overrides the grid's max_iter everywhere
+    assert {json.loads(r["params"]).get("max_iter") for r in search_rows[2:]} == {5}
+
+
+def test_search_never_sees_the_test_set(small_space, monkeypatch, tmp_path):
+    real = compare.load_data
+
+    def load_data_with_scrambled_test(*args, **kwargs):
+        X_train, y_train, X_test, y_test = real(*args, **kwargs)
+        return X_train, y_train, np.zeros_like(X_test), np.roll(y_test, 1)
+
+    argv = [*QUICK, "--methods", "pixels,tied_ae", "--search-only"]
+    run_main([*argv, "--output-dir", str(tmp_path / "a")])
+    monkeypatch.setattr(compare, "load_data", load_data_with_scrambled_test)
+    run_main([*argv, "--output-dir", str(tmp_path / "b")])
+    first, second = (
+        (tmp_path / d / "search_digits.csv").read_text(encoding="utf-8") for d in "ab"
+    )
+    # same choices and same validation scores, bit for bit, but fit times
+    strip = [
+        [r["params"], r["C"], r["val_accuracy"]]
+        for r in read_csv(tmp_path / "a" / "search_digits.csv")
+    ]
+    assert strip == [
+        [r["params"], r["C"], r["val_accuracy"]]
+        for r in read_csv(tmp_path / "b" / "search_digits.csv")
+    ]
+    assert first.count("\n") == second.count("\n")
+    # --search-only scores nothing
+    assert not list((tmp_path / "a").glob("compare_*"))
+
+
+def test_progress_shows_epochs_loss_and_time_left(tmp_path):
+    argv = [*QUICK, "--methods", "tied_ae,rbm", "--solver", "adam", "--max-iter", "3"]
+    status, out, err = run_main([*argv, "--progress-interval", "0", "--output-dir", str(tmp_path)])
+    assert status == 0
+    for epoch in (1, 2, 3):
+        assert f"[1/2] tied_ae: epoch {epoch}/3, loss " in err
+        assert f"[2/2] rbm: epoch {epoch}/3, pseudo-likelihood " in err
+    assert "left ~" in err
+    assert "epoch" not in out  # stdout keeps only the table
+
+
+def test_progress_relay_does_not_change_the_model():
+    X_train, y_train, _, _ = compare.load_data("digits", n_train=200)
+    features = []
+    for interval in (None, 0.0):
+        extractor = compare.METHODS["denoising_ae"](8, 0, {"max_iter": 3})
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            compare._fit_quietly(extractor, X_train, None, "t", interval)
+        assert ("epoch 3/3" in err.getvalue()) == (interval is not None)
+        assert extractor.verbose == 0  # restored
+        features.append(extractor.transform(X_train))
+    np.testing.assert_array_equal(*features)
