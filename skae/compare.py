@@ -998,6 +998,11 @@ def build_parser():
         help="search and write the results, but do not touch the test set",
     )
     protocol.add_argument(
+        "--presets",
+        help="a search_<dataset>_chosen.json written by --search-only: score its settings "
+        "instead of the built-in PRESETS (methods it lacks keep theirs)",
+    )
+    protocol.add_argument(
         "--n-validation",
         type=_positive_int,
         help="validation samples carved from the training set (default: 10000 for mnist, "
@@ -1026,6 +1031,13 @@ def _blas_threads(limit):
     except ImportError:  # not a declared dependency of skae: run unlimited
         return contextlib.nullcontext()
     return threadpool_limits(limits=limit, user_api="blas")
+
+
+def _merge_presets(presets, chosen):
+    """``presets`` with each method's settings and classifier parameters from ``chosen``."""
+    merged = {**presets, **{k: v for k, v in chosen.items() if k != "classifier"}}
+    merged["classifier"] = {**presets.get("classifier", {}), **chosen.get("classifier", {})}
+    return merged
 
 
 def _run_search(args, X_train, y_train, n_components, estimator_params):
@@ -1106,6 +1118,8 @@ def main(argv=None):
         f"{args.classifier}; BLAS threads {blas_threads or 'default'}"
     )
     presets = PRESETS[args.dataset]
+    if args.presets is not None:
+        presets = _merge_presets(presets, json.loads(Path(args.presets).read_text("utf-8")))
     if args.n_components is not None:
         # an explicit --n-components sets every width, the presets' included
         presets = {

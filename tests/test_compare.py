@@ -416,3 +416,28 @@ def test_the_default_run_puts_every_autoencoder_ahead_of_pixels_without_warnings
     for name in ("sparse_ae", "denoising_ae", "tied_ae"):
         assert float(rows[name]["accuracy"]) > pixels, name
         assert int(rows[name]["n_features"]) == 256  # overcomplete: 256 codes of 64 pixels
+
+
+def test_presets_file_from_a_search_is_scored_as_chosen(small_space, tmp_path):
+    argv = [*QUICK, "--methods", "pixels,tied_ae"]
+    run_main([*argv, "--search-only", "--output-dir", str(tmp_path / "search")])
+    chosen = tmp_path / "search" / "search_digits_chosen.json"
+    seen = []
+    real = compare.run_comparison
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["presets"])
+        return real(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(compare, "run_comparison", spy)
+        run_main([*argv, "--presets", str(chosen), "--output-dir", str(tmp_path / "score")])
+    expected = json.loads(chosen.read_text(encoding="utf-8"))
+    (presets,) = seen
+    # --n-components 16 (in QUICK) sets every width, the file's included
+    assert presets["tied_ae"] == {
+        k: v for k, v in expected["tied_ae"].items() if k != "n_components"
+    }
+    assert presets["classifier"]["pixels"] == expected["classifier"]["pixels"]
+    # a method the file lacks keeps the built-in preset
+    assert presets["sparse_ae"]["max_iter"] == compare.PRESETS["digits"]["sparse_ae"]["max_iter"]
