@@ -21,17 +21,17 @@ VERSION_KEY = "_skae_version"
 # link is recorded and restored rather than trusted to survive every format.
 TIED_KEY = "_skae_decoder_is_encoder"
 
-# What a fitted skae estimator holds besides NumPy arrays, lists and Python scalars:
-# the estimator classes, the optimiser state of the minibatch solvers and NumPy's random
-# generator (kept so that partial_fit continues the same stream).
+# What a fitted skae estimator holds that skops.io does not trust by default: the
+# estimator classes, and the optimiser state that the minibatch solvers keep for
+# partial_fit (with the optimiser's working dtype). NumPy arrays, NumPy's random
+# Generator, lists and Python scalars are trusted by skops already.
 SKOPS_TRUSTED_TYPES = [
+    "numpy.dtype",
+    "skae._core.optimizers.Adam",
+    "skae._core.optimizers.SGD",
     "skae._denoising.DenoisingAutoencoder",
     "skae._sparse.SparseAutoencoder",
     "skae._tied.TiedAutoencoder",
-    "skae._core.optimizers.Adam",
-    "skae._core.optimizers.SGD",
-    "numpy.random._generator.Generator",
-    "numpy.random._pcg64.PCG64",
 ]
 
 
