@@ -127,7 +127,9 @@ def fit_or_documented_error(estimator, X):
         message = str(error)
         assert any(re.search(pattern, message) for pattern in DOCUMENTED_ERRORS), message
         assert not hasattr(estimator, "components_")
+        hypothesis.event(f"refused: {message.split(';')[0][:60]}")
         return False
+    hypothesis.event("fitted")
     return True
 
 
