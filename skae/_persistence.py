@@ -22,15 +22,18 @@ VERSION_KEY = "_skae_version"
 TIED_KEY = "_skae_decoder_is_encoder"
 
 # What a fitted skae estimator holds that skops.io does not trust by default: the
-# estimator classes, and the optimiser state that the minibatch solvers keep for
-# partial_fit (with the optimiser's working dtype). NumPy arrays, NumPy's random
-# Generator, lists and Python scalars are trusted by skops already.
+# estimator classes, and the training history with the optimiser state that the
+# minibatch solvers keep for partial_fit (with the optimiser's working dtype). NumPy
+# arrays, NumPy's random Generator, lists and Python scalars are trusted by skops already.
 SKOPS_TRUSTED_TYPES = [
     "numpy.dtype",
+    "skae._classifier.AutoencoderClassifier",
     "skae._core.optimizers.Adam",
     "skae._core.optimizers.SGD",
+    "skae._core.training.TrainingHistory",
     "skae._denoising.DenoisingAutoencoder",
     "skae._sparse.SparseAutoencoder",
+    "skae._stacked.StackedAutoencoder",
     "skae._tied.TiedAutoencoder",
 ]
 

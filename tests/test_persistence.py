@@ -11,7 +11,13 @@ import pytest
 from sklearn.exceptions import InconsistentVersionWarning
 
 import skae
-from skae import DenoisingAutoencoder, SparseAutoencoder, TiedAutoencoder
+from skae import (
+    AutoencoderClassifier,
+    DenoisingAutoencoder,
+    SparseAutoencoder,
+    StackedAutoencoder,
+    TiedAutoencoder,
+)
 from skae._persistence import (
     SKOPS_TRUSTED_TYPES,
     VERSION_KEY,
@@ -106,14 +112,38 @@ def test_saving_leaves_the_live_estimator_untouched(X):
 def test_skops_trusted_types_are_exactly_what_fitted_models_hold(X):
     sio = pytest.importorskip("skops.io")
     untrusted = set()
-    for Estimator in ESTIMATORS:
-        for solver in SOLVERS:
-            data = sio.dumps(fitted(Estimator, X, solver=solver))
-            found = set(sio.get_untrusted_types(data=data))
-            assert found <= set(SKOPS_TRUSTED_TYPES), found - set(SKOPS_TRUSTED_TYPES)
-            untrusted |= found
+    models = [fitted(E, X, solver=solver) for E in ESTIMATORS for solver in SOLVERS]
+    for model in models + list(deep_models(X)):
+        found = set(sio.get_untrusted_types(data=sio.dumps(model)))
+        assert found <= set(SKOPS_TRUSTED_TYPES), found - set(SKOPS_TRUSTED_TYPES)
+        untrusted |= found
     # no stale entry: every documented type is needed by some fitted model
     assert untrusted == set(SKOPS_TRUSTED_TYPES)
+
+
+def deep_models(X):
+    y = np.arange(X.shape[0]) % 3
+    stack = StackedAutoencoder(
+        [("a", SparseAutoencoder(5, max_iter=3)), ("b", TiedAutoencoder(3, max_iter=3))],
+        fine_tune_max_iter=2,
+        random_state=0,
+    ).fit(X)
+    clf = AutoencoderClassifier(stack, dropout=0.2, max_iter=2, random_state=0).fit(X, y)
+    return stack, clf
+
+
+@pytest.mark.parametrize("format_name", FORMATS)
+def test_deep_models_round_trip(format_name, X):
+    stack, clf = deep_models(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InconsistentVersionWarning)
+        loaded_stack = round_trip(stack, format_name)
+        loaded_clf = round_trip(clf, format_name)
+    assert_same_outputs(loaded_stack, stack, X)
+    np.testing.assert_array_equal(loaded_clf.predict_proba(X), clf.predict_proba(X))
+    sio = pytest.importorskip("skops.io")
+    for model in (stack, clf):
+        assert set(sio.get_untrusted_types(data=sio.dumps(model))) <= set(SKOPS_TRUSTED_TYPES)
 
 
 def test_skops_refuses_a_model_without_the_trusted_list(X):
