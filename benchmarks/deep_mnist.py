@@ -15,6 +15,7 @@ its numbers mean nothing.
 """
 
 import argparse
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -49,6 +50,8 @@ def report(name, title, headers, rows, notes="", write=True):
     text = f"# {title}\n\n{markdown_table(headers, rows)}\n"
     if notes:
         text += f"\n{notes}\n"
+    command = " ".join(["python", "benchmarks/deep_mnist.py", *sys.argv[1:]])
+    text += f"\nCommand: `{command}` ({EPOCHS} epochs of pretraining and fine-tuning).\n"
     print("\n" + text, flush=True)
     if write:  # a --quick run's numbers mean nothing: never over a real result
         RESULTS.mkdir(exist_ok=True)
@@ -98,7 +101,10 @@ def layer_sizes(depth, quick):
     return [s // 10 for s in sizes] if quick else sizes
 
 
-def make_stack(depth, *, sparse_layers=(), quick=False, epochs=10, random_state=0):
+EPOCHS = 10  # of each layer's pretraining and of the fine-tuning; --epochs changes it
+
+
+def make_stack(depth, *, sparse_layers=(), quick=False, random_state=0):
     """Denoising first layer, then plain (or KL-sparse) sigmoid layers, all with Adam."""
     steps = []
     for index, size in enumerate(layer_sizes(depth, quick)):
@@ -106,7 +112,7 @@ def make_stack(depth, *, sparse_layers=(), quick=False, epochs=10, random_state=
             solver="adam",
             batch_size=100,
             learning_rate_init=0.001,
-            max_iter=2 if quick else epochs,
+            max_iter=2 if quick else EPOCHS,
             alpha=1e-5,
             random_state=random_state + index,
         )
@@ -120,7 +126,7 @@ def make_stack(depth, *, sparse_layers=(), quick=False, epochs=10, random_state=
         steps.append((f"ae{index + 1}", layer))
     return StackedAutoencoder(
         steps,
-        fine_tune_max_iter=1 if quick else epochs,
+        fine_tune_max_iter=1 if quick else EPOCHS,
         fine_tune_batch_size=100,
         random_state=random_state,
     )
@@ -361,7 +367,12 @@ def main(argv=None):
     parser.add_argument("--n-train", type=int, default=None, help="subsample the training set")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="tiny run to check the script")
+    parser.add_argument(
+        "--epochs", type=int, default=EPOCHS, help="pretraining and fine-tuning epochs"
+    )
     args = parser.parse_args(argv)
+    global EPOCHS
+    EPOCHS = args.epochs
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         EXPERIMENTS[args.experiment](args)
