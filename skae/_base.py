@@ -37,6 +37,8 @@ from ._core import (
     train_full_batch,
     train_minibatch,
 )
+from ._persistence import PersistenceMixin
+from .utils._blocks import map_row_blocks
 
 MINIBATCH_SOLVERS = frozenset(OPTIMIZERS)
 FULL_BATCH_SOLVERS = frozenset(FULL_BATCH_METHODS)
@@ -100,7 +102,9 @@ def restore_on_error(fit):
     return guarded
 
 
-class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class BaseAutoencoder(
+    PersistenceMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
     """Base class of the skae autoencoders. Use one of the public subclasses."""
 
     _parameter_constraints = {
@@ -469,11 +473,13 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         Returns
         -------
         H : ndarray of shape (n_samples, n_components)
-            Same float dtype as X. No corruption is applied.
+            Same float dtype as X. No corruption is applied. X is encoded in blocks of
+            ``chunk_size`` rows, so memory beyond H is bounded by the block.
         """
         X = self._check_fitted_input(X)
         network, theta = self._fitted_network(X)
-        return network.encode(theta, X)
+        H = np.empty((X.shape[0], self.components_.shape[0]), dtype=X.dtype)
+        return map_row_blocks(lambda block: network.encode(theta, block), X, H, self.chunk_size)
 
     def inverse_transform(self, X):
         """Decode hidden activations back to the input space.
@@ -486,6 +492,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         Returns
         -------
         X_reconstructed : ndarray of shape (n_samples, n_features)
+            Same float dtype as X, decoded in blocks of ``chunk_size`` rows.
         """
         check_is_fitted(self)
         H = check_array(X, dtype=[np.float64, np.float32])
@@ -496,7 +503,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 f"{n_components} hidden activations of the fitted model (n_components)."
             )
         network, theta = self._fitted_network(H)
-        return network.decode(theta, H)
+        X_reconstructed = np.empty((H.shape[0], self.n_features_in_), dtype=H.dtype)
+        return map_row_blocks(
+            lambda block: network.decode(theta, block), H, X_reconstructed, self.chunk_size
+        )
 
     def score_samples(self, X):
         """Negative reconstruction loss of each sample (no corruption, no penalties).
@@ -508,11 +518,13 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         Returns
         -------
         scores : ndarray of shape (n_samples,)
-            Higher is better.
+            Higher is better. Computed in blocks of ``chunk_size`` rows.
         """
         X = self._check_fitted_input(X)
         network, theta = self._fitted_network(X)
-        return -network.sample_losses(theta, X)
+        scores = np.empty(X.shape[0], dtype=X.dtype)
+        losses = lambda block: network.sample_losses(theta, block)  # noqa: E731
+        return np.negative(map_row_blocks(losses, X, scores, self.chunk_size), out=scores)
 
     def score(self, X, y=None):
         """Negative mean reconstruction loss, so that a higher score is better.
@@ -620,8 +632,9 @@ default={output_activation!r}
     validation_fraction : float, default={validation_fraction}
         Share of X held out when ``early_stopping`` is on.
     chunk_size : int or None, default={chunk_size}
-        Rows per block when a full-batch solver evaluates the objective: memory beyond
-        X is bounded by it. None evaluates all rows at once.
+        Rows per block when a full-batch solver evaluates the objective, and when
+        ``transform``, ``inverse_transform`` and ``score_samples`` work through X: memory
+        beyond X (and the output) is bounded by it. None takes all rows at once.
     random_state : int, RandomState instance or None, default={random_state}
         Seeds the initial weights, the shuffling and the noise.
     verbose : int, default={verbose}

@@ -1,5 +1,6 @@
 """AutoencoderClassifier: pretrained encoders, a softmax on top, fine-tuned on labels."""
 
+import copy
 from numbers import Integral, Real
 
 import numpy as np
@@ -26,6 +27,7 @@ from ._core import (
     train_full_batch,
     train_minibatch,
 )
+from ._persistence import PersistenceMixin
 from ._stacked import StackedAutoencoder, check_autoencoder_steps
 
 UNLABELED = -1  # scikit-learn's convention for semi-supervised targets
@@ -38,7 +40,7 @@ def _encoders(autoencoder):
     return [autoencoder]
 
 
-class AutoencoderClassifier(ClassifierMixin, BaseEstimator):
+class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
     """A softmax classifier on top of (stacked) autoencoders, fine-tuned end to end.
 
     ``fit`` pretrains ``autoencoder`` without labels on every row of X (rows labelled
@@ -51,14 +53,19 @@ class AutoencoderClassifier(ClassifierMixin, BaseEstimator):
     ----------
     autoencoder : StackedAutoencoder or skae autoencoder
         The encoder below the softmax; cloned, never modified.
-    pretrain : bool, default=True
-        Fit ``autoencoder`` on X before fine-tuning; False starts from random weights.
+    pretrain : bool or "prefit", default=True
+        True fits ``autoencoder`` on X before fine-tuning; False starts from random
+        weights; "prefit" starts from the weights of an ``autoencoder`` that is already
+        fitted (a copy, as ``cv="prefit"`` does in scikit-learn), without training it
+        again, so that one pretraining serves many fine-tunings.
     alpha : float, default=1e-4
         L2 weight decay of every layer during fine-tuning (the autoencoders' own
         penalties serve their pretraining only).
     dropout : float in [0, 1), default=0.0
         Dropout on the input of every layer above the first (the hidden codes) during
         fine-tuning.
+    input_dropout : float in [0, 1), default=0.0
+        Dropout on the pixels (the network's input) during fine-tuning.
     solver : {"adam", "sgd", "lbfgs", "cg"}, default="adam"
     learning_rate_init : float, default=0.001
     momentum : float, default=0.9
@@ -107,9 +114,10 @@ class AutoencoderClassifier(ClassifierMixin, BaseEstimator):
 
     _parameter_constraints = {
         "autoencoder": [HasMethods(["fit", "transform"])],
-        "pretrain": ["boolean"],
+        "pretrain": ["boolean", StrOptions({"prefit"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        "input_dropout": [Interval(Real, 0, 1, closed="left")],
         "solver": [StrOptions(set(FULL_BATCH_SOLVERS) | MINIBATCH_SOLVERS)],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "momentum": [Interval(Real, 0, 1, closed="left")],
@@ -130,6 +138,7 @@ class AutoencoderClassifier(ClassifierMixin, BaseEstimator):
         pretrain=True,
         alpha=1e-4,
         dropout=0.0,
+        input_dropout=0.0,
         solver="adam",
         learning_rate_init=0.001,
         momentum=0.9,
@@ -146,6 +155,7 @@ class AutoencoderClassifier(ClassifierMixin, BaseEstimator):
         self.pretrain = pretrain
         self.alpha = alpha
         self.dropout = dropout
+        self.input_dropout = input_dropout
         self.solver = solver
         self.learning_rate_init = learning_rate_init
         self.momentum = momentum
@@ -190,7 +200,7 @@ class AutoencoderClassifier(ClassifierMixin, BaseEstimator):
                     spec.n_components,
                     spec.activation,
                     alpha=self.alpha,
-                    dropout=self.dropout if index > 0 else 0.0,
+                    dropout=self.dropout if index > 0 else self.input_dropout,
                 )
             )
             n_in = spec.n_components
@@ -245,12 +255,22 @@ class AutoencoderClassifier(ClassifierMixin, BaseEstimator):
                     f"to validate on among {int(labelled.sum())}."
                 )
         rng = new_generator(self.random_state)
-        autoencoder = clone(self.autoencoder)
+        if self.pretrain == "prefit":
+            check_is_fitted(self.autoencoder)
+            if self.autoencoder.n_features_in_ != X.shape[1]:
+                raise ValueError(
+                    f"X has {X.shape[1]} features, but the prefit autoencoder was fitted "
+                    f"on {self.autoencoder.n_features_in_}."
+                )
+            autoencoder = copy.deepcopy(self.autoencoder)
+        else:
+            autoencoder = clone(self.autoencoder)
         specs = self._layer_specs(autoencoder)
         network = self._network(specs, X.shape[1], classes.size, X.dtype)
         theta = network.init_params(rng)
-        if self.pretrain:
+        if self.pretrain is True:
             autoencoder.fit(X)
+        if self.pretrain:
             params = network.unpack(theta)
             for index, encoder in enumerate(_encoders(autoencoder)):
                 weights, bias = encoder._layer_params()[0]
@@ -268,7 +288,7 @@ class AutoencoderClassifier(ClassifierMixin, BaseEstimator):
             history.optimizer.params = None
 
         # commit: the fine-tuned encoders go back into the autoencoder
-        if not self.pretrain:
+        if self.pretrain is False:
             self._mark_fitted(autoencoder, X.shape[1])
         params = network.unpack(theta)
         for index, encoder in enumerate(_encoders(autoencoder)):
@@ -350,7 +370,7 @@ class AutoencoderClassifier(ClassifierMixin, BaseEstimator):
             history=history,
             rng=rng,
             target=target,
-            dropout=Dropout() if self.dropout > 0 else None,
+            dropout=Dropout() if self.dropout > 0 or self.input_dropout > 0 else None,
             validation=validation,
             verbose=self.verbose,
         )
@@ -425,7 +445,7 @@ class AutoencoderClassifier(ClassifierMixin, BaseEstimator):
         target = LabelBinarizer().fit(classes).transform(y[labelled]).astype(np.float64)
         if target.shape[1] == 1:
             target = np.hstack([1 - target, target])
-        dropout = Dropout(random_state) if self.dropout > 0 else None
+        dropout = Dropout(random_state) if self.dropout > 0 or self.input_dropout > 0 else None
         if not labelled.all():
             raise ValueError("check_gradients checks labelled rows only: drop the -1 rows.")
         return network, theta, {"target": target, "dropout": dropout}

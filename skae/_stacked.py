@@ -23,6 +23,7 @@ from ._base import (
     warn_training_status,
 )
 from ._core import Network, TrainingHistory, train_full_batch, train_minibatch
+from ._persistence import PersistenceMixin
 
 
 def check_autoencoder_steps(steps, owner="StackedAutoencoder"):
@@ -82,7 +83,9 @@ def store_unrolled_params(autoencoders, network, theta):
         autoencoder._set_layer_params(params[index], params[2 * n_layers - 1 - index])
 
 
-class StackedAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseComposition):
+class StackedAutoencoder(
+    PersistenceMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseComposition
+):
     """A deep autoencoder built from named autoencoders, as a Pipeline is built from steps.
 
     ``fit`` trains the autoencoders greedily, each on the codes of the one below (Ng's

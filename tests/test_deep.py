@@ -85,15 +85,18 @@ def test_single_layer_new_penalties_gradient(data, kind, activation):
 
 
 @pytest.mark.parametrize("dropout", [0.0, 0.3])
+@pytest.mark.parametrize("input_dropout", [0.0, 0.2])
 @pytest.mark.parametrize("deep", [False, True])
-def test_classifier_gradient_through_every_layer(data, dropout, deep):
+def test_classifier_gradient_through_every_layer(data, dropout, input_dropout, deep):
     y = np.array([0, 1, 2, 0, 1, 2, 0, 1, 2, 0])
     autoencoder = SparseAutoencoder(5, activation="tanh", tied=True)
     if deep:
         autoencoder = StackedAutoencoder(
             [("ae1", autoencoder), ("ae2", TiedAutoencoder(4, activation="tanh"))]
         )
-    clf = AutoencoderClassifier(autoencoder, dropout=dropout, alpha=0.01, random_state=0)
+    clf = AutoencoderClassifier(
+        autoencoder, dropout=dropout, input_dropout=input_dropout, alpha=0.01, random_state=0
+    )
     assert check_gradients(clf, data, y) < TOLERANCE
 
 
@@ -305,6 +308,23 @@ def test_pretraining_changes_the_start(digits):
         pretrained.autoencoder_.components_, random.autoencoder_.components_, atol=1e-2
     )
     assert random.predict(X[:5]).shape == (5,)
+
+
+def test_prefit_autoencoder_is_used_as_it_is(digits, monkeypatch):
+    X, y = digits
+    ae = SparseAutoencoder(16, max_iter=20, random_state=0).fit(X[:300])
+    components = ae.components_.copy()
+    def no_second_pretraining(self, X, y=None):
+        raise AssertionError("a prefit autoencoder must not be fitted again")
+
+    monkeypatch.setattr(SparseAutoencoder, "fit", no_second_pretraining)
+    clf = AutoencoderClassifier(ae, pretrain="prefit", max_iter=2, random_state=0)
+    clf.fit(X[:300], y[:300])
+    np.testing.assert_array_equal(ae.components_, components)  # never modified
+    assert not np.array_equal(clf.autoencoder_.components_, components)  # fine-tuned
+    monkeypatch.undo()
+    with pytest.raises(ValueError, match="prefit autoencoder"):
+        clf.fit(X[:300, :10], y[:300])
 
 
 def test_classifier_early_stopping_records_accuracy(digits):

@@ -84,7 +84,7 @@ class Layer:
         Weight of the contractive penalty on this layer's Jacobian.
     dropout : float
         Probability of dropping each unit of this layer's input in training (inverted
-        dropout: kept units are scaled by 1 / (1 - p)); never on the network's input.
+        dropout: kept units are scaled by 1 / (1 - p)).
     """
 
     def __init__(
@@ -286,7 +286,10 @@ class Network:
             if layer.dropout > 0 and dropout is not None:
                 mask = ws.dropout_masks[index][:rows]
                 dropout(index, key, mask, layer.dropout)
-                a = np.multiply(a, mask, out=ws.dropped_inputs[index][:rows])
+                if sp.issparse(a):
+                    a = a.multiply(mask).tocsr()
+                else:
+                    a = np.multiply(a, mask, out=ws.dropped_inputs[index][:rows])
             ws.inputs[index] = a
             z = ws.preactivations[index][:rows]
             if sp.issparse(a):

@@ -1,0 +1,266 @@
+"""Tests of skae.inspection: what each display draws, and the filter measures."""
+
+import sys
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+from sklearn.decomposition import PCA
+
+from skae import DenoisingAutoencoder, SparseAutoencoder, TiedAutoencoder
+from skae._core import Corruption
+from skae.inspection import (
+    ActivationHistogramDisplay,
+    FilterDisplay,
+    LossCurveDisplay,
+    ReconstructionDisplay,
+    filter_measures,
+    infer_image_shape,
+    mosaic,
+)
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return (load_digits().data / 16).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def sparse_ae(digits):
+    return SparseAutoencoder(n_components=20, max_iter=15, random_state=0).fit(digits)
+
+
+# -- filter measures ---------------------------------------------------------------------
+def test_delta_is_maximally_concentrated_and_uniform_is_not():
+    delta = np.zeros((8, 8))
+    delta[3, 4] = -2.0  # sign and scale do not matter
+    uniform = np.ones((8, 8))
+    m = filter_measures(np.stack([delta.ravel(), uniform.ravel()]), radius=1)
+    assert m.concentration[0] == pytest.approx(1.0)
+    assert m.spread[0] == pytest.approx(0.0)
+    # uniform: the 2x2 corner window around argmax (pixel 0) holds 4 of 64 pixels
+    assert m.concentration[1] == pytest.approx(4 / 64)
+    # spatial std of a uniform 8x8: sqrt(2 * (8**2 - 1) / 12)
+    assert m.spread[1] == pytest.approx(np.sqrt(2 * 63 / 12))
+    assert m.roughness[1] == pytest.approx(0.0)
+    assert np.isnan(m.orientedness[1])  # no orientation without variation
+
+
+def test_window_share_of_an_interior_peak():
+    # a filter that is 1 on a 3x3 block and 0.1 elsewhere: the window holds the block
+    image = np.full((9, 9), 0.1)
+    image[3:6, 3:6] = 1.0
+    image[4, 4] = 1.5
+    m = filter_measures(image.ravel()[None, :], radius=1)
+    expected = (8 + 1.5**2) / (8 + 1.5**2 + 72 * 0.01)
+    assert m.concentration[0] == pytest.approx(expected)
+
+
+def test_wider_gaussian_blob_has_larger_spread_and_lower_concentration():
+    y, x = np.mgrid[:28, :28]
+    blobs = [np.exp(-((y - 14) ** 2 + (x - 13) ** 2) / (2 * s**2)).ravel() for s in (1, 2, 4)]
+    m = filter_measures(np.stack(blobs))
+    assert m.radius == 3  # 28 // 8
+    assert np.all(np.diff(m.spread) > 0)
+    assert np.all(np.diff(m.concentration) < 0)
+    # energy w**2 of a Gaussian of width s has width s / sqrt(2) per axis
+    assert m.spread[1] == pytest.approx(2 / np.sqrt(2) * np.sqrt(2), rel=1e-3)
+
+
+def test_grating_is_oriented_noise_is_rough_smooth_is_not():
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[:16, :16]
+    grating = np.cos(2 * np.pi * (x + y) / 8)
+    noise = rng.standard_normal((200, 256))
+    m = filter_measures(np.vstack([grating.ravel(), noise]))
+    assert m.orientedness[0] == pytest.approx(1.0)
+    assert np.median(m.orientedness[1:]) < 0.3
+    # white noise: each of the 2 * 15 * 16 neighbour differences has variance 2, over
+    # 4 * 256 unit variances: 15 / 16 (1 without borders)
+    assert np.mean(m.roughness[1:]) == pytest.approx(15 / 16, abs=0.02)
+    smooth = np.exp(-((y - 8) ** 2 + (x - 8) ** 2) / 20.0)
+    assert filter_measures(smooth.ravel()[None, :]).roughness[0] < 0.1
+
+
+@pytest.mark.parametrize(
+    ("n_features", "shape", "message"),
+    [(10, None, "not a square"), (64, (4, 4), "does not hold"), (64, (2, 4, 8), "does not hold")],
+)
+def test_image_shape_errors(n_features, shape, message):
+    with pytest.raises(ValueError, match=message):
+        infer_image_shape(n_features, shape)
+
+
+def test_mosaic_places_tiles_with_nan_borders():
+    tiles = np.arange(2 * 2 * 3, dtype=float).reshape(2, 2, 3)
+    grid = mosaic(tiles, n_cols=2)
+    assert grid.shape == (4, 9)
+    np.testing.assert_array_equal(grid[1:3, 1:4], tiles[0])
+    np.testing.assert_array_equal(grid[1:3, 5:8], tiles[1])
+    assert np.isnan(grid[0]).all() and np.isnan(grid[:, 4]).all()
+
+
+# -- FilterDisplay ---------------------------------------------------------------------
+def test_filter_display_draws_normalised_filters(sparse_ae):
+    display = FilterDisplay.from_estimator(sparse_ae, n_cols=5, title="sparse")
+    assert display.images_.shape == (20, 8, 8)
+    np.testing.assert_allclose(
+        display.images_.reshape(20, -1),
+        sparse_ae.components_ / np.linalg.norm(sparse_ae.components_, axis=1, keepdims=True),
+        rtol=1e-5,
+    )
+    # 4 rows x 5 columns of 8x8 tiles, one pixel between them
+    assert display.mosaic_.shape == (4 * 9 + 1, 5 * 9 + 1)
+    assert len(display.ax_.images) == 1
+    assert display.ax_.images[0].get_array().shape == display.mosaic_.shape
+    assert display.ax_.get_title() == "sparse"
+    assert display.figure_ is display.ax_.figure
+    # per-filter contrast: every tile reaches +1 or -1
+    for tile_index in range(20):
+        row, col = divmod(tile_index, 5)
+        tile = display.mosaic_[1 + 9 * row : 9 + 9 * row, 1 + 9 * col : 9 + 9 * col]
+        assert np.abs(tile).max() == pytest.approx(1.0)
+
+
+def test_filter_display_shared_contrast_keeps_relative_strength():
+    filters = np.zeros((2, 4))
+    filters[0, 0], filters[1] = 1.0, [1.0, 1.0, 1.0, 1.0]
+    display = FilterDisplay(filters).plot(contrast="shared")
+    # the spread-out filter's pixels are 1/2 after normalisation, the delta's 1
+    assert np.nanmax(display.mosaic_[1:3, 1:3]) == pytest.approx(1.0)
+    assert np.nanmax(display.mosaic_[1:3, 4:6]) == pytest.approx(0.5)
+    per_filter = FilterDisplay(filters).plot(contrast="per_filter")
+    assert np.nanmax(per_filter.mosaic_[1:3, 4:6]) == pytest.approx(1.0)
+
+
+def test_filter_display_unit_selection(sparse_ae, digits):
+    assert list(FilterDisplay.from_estimator(sparse_ae, units=3).units) == [0, 1, 2]
+    chosen = FilterDisplay.from_estimator(sparse_ae, units=[5, 2])
+    assert list(chosen.units) == [5, 2]
+    np.testing.assert_allclose(
+        chosen.images_[0].ravel(),
+        sparse_ae.components_[5] / np.linalg.norm(sparse_ae.components_[5]),
+        rtol=1e-5,
+    )
+    most_active = FilterDisplay.from_estimator(sparse_ae, units=4, X=digits)
+    mean = sparse_ae.transform(digits).mean(axis=0)
+    assert list(most_active.units) == list(np.argsort(-mean)[:4])
+    assert mean[most_active.units[0]] == mean.max()
+
+
+@pytest.mark.parametrize(
+    ("units", "message"), [(0, "between 1 and"), (21, "between 1 and"), ([0, 20], "outside")]
+)
+def test_filter_display_bad_units(sparse_ae, units, message):
+    with pytest.raises(ValueError, match=message):
+        FilterDisplay.from_estimator(sparse_ae, units=units)
+
+
+def test_filter_display_on_pca_and_rectangular_images(digits):
+    pca = PCA(n_components=6).fit(digits)
+    display = FilterDisplay.from_estimator(pca, image_shape=(4, 16), n_cols=3)
+    assert display.images_.shape == (6, 4, 16)
+    assert display.mosaic_.shape == (2 * 5 + 1, 3 * 17 + 1)
+
+
+def test_filter_display_draws_on_given_axes(sparse_ae):
+    fig, axes = plt.subplots(1, 2)
+    display = FilterDisplay.from_estimator(sparse_ae, ax=axes[1])
+    assert display.ax_ is axes[1] and display.figure_ is fig
+    assert len(axes[0].images) == 0 and len(axes[1].images) == 1
+
+
+# -- ReconstructionDisplay ------------------------------------------------------------
+def test_reconstruction_display_with_noise_uses_the_models_corruption(digits):
+    ae = DenoisingAutoencoder(n_components=16, noise_level=0.5, max_iter=3, random_state=7)
+    ae.fit(digits)
+    X = digits[:5]
+    display = ReconstructionDisplay.from_estimator(ae, X)
+    titles = [ax.get_title() for ax in display.ax_]
+    assert titles == ["original", "corrupted (masking, q=0.5)", "reconstructed"]
+    assert len(display.images_) == 3
+    grids = [image.get_array() for image in display.images_]
+    assert all(grid.shape == (10, 5 * 9 + 1) for grid in grids)
+    corrupted = Corruption("masking", 0.5, 7)(X)
+    np.testing.assert_allclose(grids[1][1:9, 1:9], corrupted[0].reshape(8, 8))
+    expected = ae.inverse_transform(ae.transform(corrupted))
+    np.testing.assert_allclose(grids[2][1:9, 10:18], expected[1].reshape(8, 8), rtol=1e-5)
+    np.testing.assert_allclose(grids[0][1:9, 1:9], X[0].reshape(8, 8))
+
+
+def test_reconstruction_display_without_noise_has_two_rows(digits):
+    ae = TiedAutoencoder(n_components=8, max_iter=5, random_state=0).fit(digits)
+    display = ReconstructionDisplay.from_estimator(ae, digits[:3])
+    assert [ax.get_title() for ax in display.ax_] == ["original", "reconstructed"]
+    fig, axes = plt.subplots(3, 1)
+    with pytest.raises(ValueError, match="one per row"):
+        ReconstructionDisplay.from_estimator(ae, digits[:3], ax=axes)
+
+
+# -- LossCurveDisplay -----------------------------------------------------------------
+def test_loss_curve_display_with_and_without_validation(digits):
+    ae = DenoisingAutoencoder(
+        n_components=8, max_iter=6, early_stopping=True, n_iter_no_change=50, random_state=0
+    ).fit(digits)
+    display = LossCurveDisplay.from_estimator(ae, log_scale=True)
+    np.testing.assert_allclose(display.line_.get_ydata(), ae.loss_curve_)
+    validation_loss = -np.array(ae.validation_scores_)
+    np.testing.assert_allclose(display.validation_line_.get_ydata(), validation_loss)
+    assert list(display.line_.get_xdata()) == list(range(1, 7))
+    assert len(display.ax_.get_lines()) == 2
+    assert display.ax_.get_yscale() == "log"
+    labels = [t.get_text() for t in display.ax_.get_legend().get_texts()]
+    assert labels == [
+        "DenoisingAutoencoder: training objective",
+        "DenoisingAutoencoder: validation reconstruction loss",
+    ]
+
+    plain = SparseAutoencoder(n_components=8, max_iter=5, random_state=0).fit(digits)
+    display = LossCurveDisplay.from_estimator(plain)
+    assert display.validation_line_ is None
+    assert len(display.ax_.get_lines()) == 1
+
+
+# -- ActivationHistogramDisplay -------------------------------------------------------
+def test_activation_histogram_counts_units_and_marks_rho(sparse_ae, digits):
+    display = ActivationHistogramDisplay.from_estimator(sparse_ae, digits, bins=10)
+    np.testing.assert_allclose(
+        display.mean_activations, sparse_ae.transform(digits).mean(axis=0), rtol=1e-5
+    )
+    assert len(display.bars_) == 10
+    assert sum(bar.get_height() for bar in display.bars_) == 20
+    assert display.target_line_.get_xdata()[0] == pytest.approx(sparse_ae.sparsity_target)
+
+
+def test_activation_histogram_maps_tanh_to_unit_interval(digits):
+    ae = SparseAutoencoder(n_components=6, activation="tanh", max_iter=5, random_state=0)
+    ae.fit(digits)
+    display = ActivationHistogramDisplay.from_estimator(ae, digits)
+    expected = (ae.transform(digits).mean(axis=0) + 1) / 2
+    np.testing.assert_allclose(display.mean_activations, expected, rtol=1e-4)
+
+
+# -- without matplotlib ---------------------------------------------------------------
+def test_without_matplotlib_the_error_names_the_extra(monkeypatch, sparse_ae, digits):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    for draw in (
+        lambda: FilterDisplay.from_estimator(sparse_ae),
+        lambda: ReconstructionDisplay.from_estimator(sparse_ae, digits[:2]),
+        lambda: LossCurveDisplay.from_estimator(sparse_ae),
+        lambda: ActivationHistogramDisplay.from_estimator(sparse_ae, digits),
+    ):
+        with pytest.raises(ImportError, match=r'pip install "skae\[plot\]"'):
+            draw()
+    # the measures need no matplotlib
+    assert filter_measures(sparse_ae.components_).spread.shape == (20,)
