@@ -998,6 +998,11 @@ def build_parser():
         help="search and write the results, but do not touch the test set",
     )
     protocol.add_argument(
+        "--search-space",
+        help="a JSON file in the shape of SEARCH_SPACES[dataset] to search instead of the "
+        "built-in space (e.g. to try the sparsity kinds)",
+    )
+    protocol.add_argument(
         "--presets",
         help="a search_<dataset>_chosen.json written by --search-only: score its settings "
         "instead of the built-in PRESETS (methods it lacks keep theirs)",
@@ -1056,6 +1061,8 @@ def _run_search(args, X_train, y_train, n_components, estimator_params):
         "samples of the training set; the test set is not used"
     )
     space = SEARCH_SPACES[args.dataset]
+    if args.search_space is not None:
+        space = json.loads(Path(args.search_space).read_text(encoding="utf-8"))
     if estimator_params:
         # command-line options apply to every autoencoder candidate
         space = {

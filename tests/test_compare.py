@@ -441,3 +441,14 @@ def test_presets_file_from_a_search_is_scored_as_chosen(small_space, tmp_path):
     assert presets["classifier"]["pixels"] == expected["classifier"]["pixels"]
     # a method the file lacks keeps the built-in preset
     assert presets["sparse_ae"]["max_iter"] == compare.PRESETS["digits"]["sparse_ae"]["max_iter"]
+
+
+def test_search_space_file_replaces_the_built_in_space(tmp_path):
+    space = {"pca": {"grid": [{"n_components": 3}, {"n_components": 5}], "C": [1.0]}}
+    path = tmp_path / "space.json"
+    path.write_text(json.dumps(space), encoding="utf-8")
+    argv = [*QUICK, "--methods", "pca", "--search-only", "--search-space", str(path)]
+    status, _, _ = run_main([*argv, "--output-dir", str(tmp_path)])
+    assert status == 0
+    rows = read_csv(tmp_path / "search_digits.csv")
+    assert sorted(json.loads(r["params"])["n_components"] for r in rows) == [3, 5]
