@@ -22,10 +22,30 @@ denoising_ae   :class:`skae.DenoisingAutoencoder`
 tied_ae        :class:`skae.TiedAutoencoder`
 =============  ===================================================================
 
-each with the same number of components (``--n-components``) and the same
-``random_state``. Every autoencoder keeps its own class defaults unless an estimator
-option (``--alpha``, ``--noise-level``, ...) is given, which then applies to all three;
-``--max-iter`` also sets the RBM's ``n_iter``.
+each with the settings of :data:`PRESETS` for the dataset (the output of the search
+below; ``--presets FILE`` reads another search's choice), the same ``random_state`` and
+``--n-components`` features where the preset does not set a width (an explicit
+``--n-components`` sets every width). An estimator option (``--alpha``,
+``--noise-level``, ...) overrides the presets of all three autoencoders; ``--max-iter``
+also sets the RBM's ``n_iter``.
+
+The protocol
+------------
+``--search`` (or ``--search-only``, which stops before the test set) chooses each
+method's settings and the classifier's ``C`` on a stratified validation split carved
+from the training set (``--n-validation``: 10000 of MNIST's 60000, a sixth for digits;
+the split is fixed), over the grids of :data:`SEARCH_SPACES` (or ``--search-space
+FILE``). Each candidate extractor is fit once (on ``--search-n-train`` samples of the
+rest, to make MNIST affordable) and a classifier is fit on its features for each ``C``.
+Raw pixels, PCA and the RBM are searched as the autoencoders are (``C`` for all, PCA's
+width, the RBM's learning rate and iterations). The chosen settings are then refit on
+the whole training set and scored on the test set once. ``--seeds N`` refits each
+method with N seeds (of the extractor and the classifier; the data split is fixed) and
+reports the mean and the sample standard deviation.
+
+A ConvergenceWarning of an extractor whose iteration budget the preset or the command
+line sets is expected (the budget is the setting) and not reported; any other warning
+is.
 
 Timing: the default digits run limits BLAS to one thread (``--blas-threads``), as its
 small matrices gain nothing from threads; mnist keeps the BLAS default.
@@ -39,7 +59,11 @@ measures each representation's own geometry; trees do not care about scale).
 
 Outputs
 -------
-The table is printed on stdout, one progress line per method start and end on stderr.
+The table is printed on stdout; on stderr, one line per method start and end and,
+while an extractor trains for longer than ``--progress-interval`` seconds (10), its
+epochs done, loss and time left (its own ``verbose`` output, which changes nothing in
+the training). ``--search`` also writes ``search_<dataset>.md``/``.csv`` (every
+candidate and C with its validation accuracy) and ``search_<dataset>_chosen.json``.
 It is written as ``compare_<dataset>.md`` and ``compare_<dataset>.csv`` into
 ``--output-dir`` (default ``skae_compare_results/``) and, if matplotlib is installed
 (``pip install skae[plot]``) and ``--no-plot`` is not given, drawn as
@@ -48,15 +72,19 @@ It is written as ``compare_<dataset>.md`` and ``compare_<dataset>.csv`` into
 method
     The extractor's name, as above and as accepted by ``--methods``.
 accuracy
-    Accuracy of the pipeline on the test set.
+    Accuracy of the pipeline on the test set (the mean over ``--seeds``).
+accuracy_std
+    Sample standard deviation of the accuracy over the seeds (0 for one seed).
+n_seeds
+    Number of seeds.
 fit_time_s
     Wall time in seconds to fit the whole pipeline (extractor and classifier) on the
-    training set.
+    training set (the mean over seeds).
 transform_time_s
     Wall time in seconds for the fitted extractor to transform the test set.
 n_features
     Number of features the classifier sees: the number of pixels for ``pixels``,
-    ``--n-components`` for the others.
+    the preset's or ``--n-components`` for the others.
 """
 
 import argparse
