@@ -54,17 +54,19 @@ def run(step, data_home):
 
 
 def summarize():
-    merged = {"classifier": {}}
+    """Merge every step: each method's best candidate over all steps is its preset."""
     lines = [
-        "# MNIST search: the best candidate of each method",
+        "# MNIST search: the best candidate of each method in each step",
         "",
         "Candidates fit on 10000 training images, ranked on a stratified validation set",
         "of 10000 other training images (`benchmarks/search_mnist.py`; every candidate in",
-        "`benchmarks/results/search_mnist/<step>/search_mnist.md`).",
+        "`benchmarks/results/search_mnist/<step>/search_mnist.md`). A method's preset is its",
+        "best candidate over all steps (`benchmarks/results/search_mnist/chosen.json`).",
         "",
         "| step | method | best settings | C | validation accuracy | extractor fit (s) |",
         "|---|---|---|---:|---:|---:|",
     ]
+    best = {}
     for step in STEPS:
         table = RESULTS / step / "search_mnist.csv"
         if not table.exists():
@@ -73,20 +75,22 @@ def summarize():
         with table.open(newline="", encoding="utf-8") as f:
             rows = list(csv.DictReader(f))
         for method in dict.fromkeys(r["method"] for r in rows):
-            best = max(
-                (r for r in rows if r["method"] == method), key=lambda r: float(r["val_accuracy"])
-            )
+            top = max((r for r in rows if r["method"] == method), key=_accuracy)
             lines.append(
-                f"| {step} | {method} | `{best['params']}` | {best['C']} | "
-                f"{float(best['val_accuracy']):.4f} | {float(best['fit_time_s']):.0f} |"
+                f"| {step} | {method} | `{top['params']}` | {top['C']} | "
+                f"{_accuracy(top):.4f} | {float(top['fit_time_s']):.0f} |"
             )
-        if step != "sparsity_kinds":  # an experiment, not a preset
-            chosen = json.loads((RESULTS / step / "search_mnist_chosen.json").read_text("utf-8"))
-            merged["classifier"].update(chosen.pop("classifier"))
-            merged.update(chosen)
-    (RESULTS / "chosen.json").write_text(json.dumps(merged, indent=2, sort_keys=True) + "\n")
+            if method not in best or _accuracy(top) > _accuracy(best[method]):
+                best[method] = top
+    chosen = {name: json.loads(row["params"]) for name, row in best.items()}
+    chosen["classifier"] = {name: {"C": float(row["C"])} for name, row in best.items()}
+    (RESULTS / "chosen.json").write_text(json.dumps(chosen, indent=2, sort_keys=True) + "\n")
     (RESULTS.parent / "search_mnist.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
+
+
+def _accuracy(row):
+    return float(row["val_accuracy"])
 
 
 def main(argv=None):
