@@ -452,3 +452,21 @@ def test_search_space_file_replaces_the_built_in_space(tmp_path):
     assert status == 0
     rows = read_csv(tmp_path / "search_digits.csv")
     assert sorted(json.loads(r["params"])["n_components"] for r in rows) == [3, 5]
+
+
+@pytest.mark.parametrize("dataset", ["digits", "mnist"])
+def test_presets_are_the_recorded_output_of_the_search(dataset):
+    from pathlib import Path
+
+    results = Path(__file__).parents[1] / "benchmarks" / "results"
+    path = {
+        "digits": results / "search_digits" / "search_digits_chosen.json",
+        "mnist": results / "search_mnist" / "chosen.json",
+    }[dataset]
+    chosen = json.loads(path.read_text(encoding="utf-8"))
+    presets = compare.PRESETS[dataset]
+    for name, params in chosen.items():
+        if name == "classifier":
+            assert {k: presets["classifier"][k] for k in params} == params
+        elif params:  # pixels have no settings of their own
+            assert presets[name] == params, name
