@@ -388,12 +388,13 @@ class _ProgressRelay(io.TextIOBase):
 
     The autoencoders (``verbose=1``) print ``Epoch n, loss = ...`` (or ``Iteration n``
     for the full-batch solvers) and the RBM ``Iteration n, pseudo-likelihood = ...``;
-    each becomes one line ``<tag>: epoch n/total, loss ..., elapsed ..., left ~...``.
+    each becomes one line ``<tag>: epoch n/total, loss ..., elapsed ..., left ~...``
+    (``iteration n/total`` where the estimator counts iterations).
     Lines come at most every ``interval`` seconds (the last one always), so a fit of a
     few seconds says nothing and a fit of minutes says how far it is.
     """
 
-    _EPOCH = re.compile(r"(?:Epoch|Iteration) (\d+)")
+    _EPOCH = re.compile(r"(Epoch|Iteration) (\d+)")
     _LOSS = re.compile(r"(loss|pseudo-likelihood) = (-?[0-9.eE+-]+|nan|inf)")
 
     def __init__(self, tag, total, interval):
@@ -418,11 +419,11 @@ class _ProgressRelay(io.TextIOBase):
             if line.strip():
                 _log(f"{self.tag}: {line}")
             return
-        done = int(epoch.group(1))
+        done = int(epoch.group(2))
         now = time.perf_counter()
         elapsed = now - self.start
         loss = self._LOSS.search(line)
-        message = f"{self.tag}: epoch {done}/{self.total}"
+        message = f"{self.tag}: {epoch.group(1).lower()} {done}/{self.total}"
         if loss:
             message += f", {loss.group(1)} {loss.group(2)}"
         left = elapsed / done * max(self.total - done, 0)

@@ -348,7 +348,7 @@ def test_progress_shows_epochs_loss_and_time_left(tmp_path):
     assert status == 0
     for epoch in (1, 2, 3):
         assert f"[1/2] tied_ae: epoch {epoch}/3, loss " in err
-        assert f"[2/2] rbm: epoch {epoch}/3, pseudo-likelihood " in err
+        assert f"[2/2] rbm: iteration {epoch}/3, pseudo-likelihood " in err
     assert "left ~" in err
     assert "epoch" not in out  # stdout keeps only the table
 
