@@ -361,6 +361,7 @@ EXPERIMENTS = {
 
 
 def main(argv=None):
+    global EPOCHS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("experiment", choices=sorted(EXPERIMENTS))
     parser.add_argument("--data-home", required=True, help="folder of the MNIST IDX files")
@@ -371,7 +372,6 @@ def main(argv=None):
         "--epochs", type=int, default=EPOCHS, help="pretraining and fine-tuning epochs"
     )
     args = parser.parse_args(argv)
-    global EPOCHS
     EPOCHS = args.epochs
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

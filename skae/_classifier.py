@@ -15,6 +15,7 @@ from ._base import (
     FULL_BATCH_SOLVERS,
     MINIBATCH_SOLVERS,
     BaseAutoencoder,
+    minibatch_size,
     new_generator,
     restore_on_error,
     warn_training_status,
@@ -355,7 +356,6 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
                 predicted = binarizer.classes_[np.argmax(network.predict(theta, X_val), 1)]
                 return float(np.mean(predicted == y_val))
 
-        batch_size = min(200 if self.batch_size == "auto" else self.batch_size, X.shape[0])
         return train_minibatch(
             network,
             theta,
@@ -363,7 +363,7 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
             solver=self.solver,
             learning_rate=self.learning_rate_init,
             momentum=self.momentum,
-            batch_size=batch_size,
+            batch_size=minibatch_size(self.batch_size, X.shape[0]),
             max_iter=self.max_iter,
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
