@@ -94,3 +94,13 @@ def test_register_converters_is_idempotent(digits):
     ae = DenoisingAutoencoder(n_components=4, max_iter=2, random_state=0).fit(X[:100])
     (onnx_output,) = run_onnx(to_onnx(ae, X[:1]), X[:100])
     np.testing.assert_allclose(onnx_output, ae.transform(X[:100]), atol=FLOAT32_TOLERANCE)
+
+
+def test_without_skl2onnx_the_import_error_names_the_extra(monkeypatch):
+    import importlib
+    import sys
+
+    monkeypatch.setitem(sys.modules, "skl2onnx", None)  # as if not installed
+    monkeypatch.delitem(sys.modules, "skae.onnx")
+    with pytest.raises(ImportError, match=r'pip install "skae\[onnx\]"'):
+        importlib.import_module("skae.onnx")
