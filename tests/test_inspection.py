@@ -73,8 +73,13 @@ def test_wider_gaussian_blob_has_larger_spread_and_lower_concentration():
     assert m.radius == 3  # 28 // 8
     assert np.all(np.diff(m.spread) > 0)
     assert np.all(np.diff(m.concentration) < 0)
-    # energy w**2 of a Gaussian of width s has width s / sqrt(2) per axis
-    assert m.spread[1] == pytest.approx(2 / np.sqrt(2) * np.sqrt(2), rel=1e-3)
+    # energy w**2 of a Gaussian of width s has width s / sqrt(2) per axis, so a spread
+    # of sqrt(2 * s**2 / 2) = s
+    assert m.spread[1] == pytest.approx(2, rel=1e-3)
+    assert m.spread[2] == pytest.approx(4, rel=1e-2)
+    # the roughness of a Gaussian of width s is 1 / (4 s**2): scale recovers s
+    assert m.scale[1] == pytest.approx(2, rel=0.05)
+    assert m.scale[2] == pytest.approx(4, rel=0.02)
 
 
 def test_grating_is_oriented_noise_is_rough_smooth_is_not():
