@@ -4,6 +4,7 @@ Build: ``python -m sphinx -W -b html docs docs/_build/html`` (``pip install -e "
 """
 
 import os
+import re
 
 import skae
 
@@ -66,3 +67,27 @@ html_theme_options = {
     "show_toc_level": 2,
 }
 html_static_path = []
+
+
+# -- Docstring fixes at build time ------------------------------------------------------
+# scikit-learn's routing boilerplate links to labels of scikit-learn's own docs.
+SKIPPED_INHERITED = re.compile(r"^(set_output|get_metadata_routing|set_\w+_request)$")
+
+
+def skip_sklearn_boilerplate(app, what, name, obj, skip, options):
+    if SKIPPED_INHERITED.match(name):
+        return True
+    return None
+
+
+# "(n_features_in_,)" would read as an rST link target: quote it as scikit-learn does.
+BARE_ATTRIBUTE = re.compile(r"\((n_features_in_|n_components_|n_samples_),\)")
+
+
+def quote_attribute_names(app, what, name, obj, options, lines):
+    lines[:] = [BARE_ATTRIBUTE.sub(r"(`\1`,)", line) for line in lines]
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", skip_sklearn_boilerplate)
+    app.connect("autodoc-process-docstring", quote_attribute_names)

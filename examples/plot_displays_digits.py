@@ -29,7 +29,9 @@ ae = DenoisingAutoencoder(
     loss="cross_entropy",
     sparsity_weight=0.5,
     sparsity_target=0.1,
-    max_iter=60,
+    batch_size=32,
+    learning_rate_init=0.01,
+    max_iter=100,
     early_stopping=True,
     random_state=0,
 ).fit(X)

@@ -63,7 +63,7 @@ for seed in SEEDS:
 print(f"trained {len(rows)} models in {time.perf_counter() - start:.0f} s")
 
 # %%
-# Median rho^_j and median |rho^_j - rho|, mean and spread over the seeds
+# Median rho^_j and median distance to rho, mean and spread over the seeds
 # ------------------------------------------------------------------------
 print("| setting | median rho^_j | median abs(rho^_j - rho) |")
 print("|---|---:|---:|")
