@@ -34,3 +34,13 @@ def test_public_object_is_documented_with_an_example(module_name, name, obj):
     assert len(section) == 2, f"docs/api.rst has no section for {module_name}"
     listed = section[1].split(".. currentmodule::", 1)[0]
     assert re.search(rf"^   {name}$", listed, re.MULTILINE), f"{name} missing from docs/api.rst"
+
+
+def test_ci_builds_the_docs_with_the_readme_command():
+    root = Path(__file__).parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    ci_lines = (root / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    docs_commands = [line for line in ci_lines if "sphinx" in line and not line.startswith("#")]
+    assert len(docs_commands) == 1
+    assert f"\n{docs_commands[0]}\n" in readme  # verbatim, on its own line
+    assert " -W " in docs_commands[0]  # warnings fail the build
