@@ -203,6 +203,16 @@ def test_reconstruction_display_with_noise_uses_the_models_corruption(digits):
     np.testing.assert_allclose(grids[0][1:9, 1:9], X[0].reshape(8, 8))
 
 
+def test_reconstruction_display_of_pca(digits):
+    pca = PCA(n_components=5).fit(digits)
+    display = ReconstructionDisplay.from_estimator(pca, digits[:4])
+    assert [ax.get_title() for ax in display.ax_] == ["original", "reconstructed"]
+    expected = pca.inverse_transform(pca.transform(digits[:4]))
+    np.testing.assert_allclose(
+        display.images_[1].get_array()[1:9, 1:9], expected[0].reshape(8, 8), rtol=1e-5
+    )
+
+
 def test_reconstruction_display_without_noise_has_two_rows(digits):
     ae = TiedAutoencoder(n_components=8, max_iter=5, random_state=0).fit(digits)
     display = ReconstructionDisplay.from_estimator(ae, digits[:3])

@@ -302,6 +302,8 @@ class ReconstructionDisplay:
         Parameters
         ----------
         estimator : fitted skae autoencoder
+            Or any fitted estimator with ``transform`` and ``inverse_transform``, such
+            as :class:`~sklearn.decomposition.PCA` (drawn without a corrupted row).
         X : array-like of shape (n_samples, n_features)
             The samples to show; keep it to a row's worth (about 5 to 20).
         image_shape : tuple of two ints or None, default=None
@@ -319,7 +321,8 @@ class ReconstructionDisplay:
         X = check_array(X, dtype=[np.float64, np.float32])
         rows = {"original": X}
         shown = X
-        if estimator.noise_level > 0:
+        # any estimator with transform and inverse_transform (e.g. PCA) has no noise
+        if getattr(estimator, "noise_level", 0) > 0:
             if random_state is None:
                 random_state = estimator.random_state
             seed = random_state if isinstance(random_state, Integral) else 0
