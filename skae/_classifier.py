@@ -21,6 +21,7 @@ from ._base import (
     warn_training_status,
 )
 from ._core import (
+    Autoencoder,
     Dropout,
     Layer,
     Network,
@@ -179,6 +180,8 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
                 "autoencoder must be a StackedAutoencoder or a skae autoencoder, got "
                 f"{type(autoencoder).__name__}."
             )
+        for layer in self._layer_specs(autoencoder):
+            layer._validate_params()  # before any work, even when it is not pretrained
         if self.early_stopping and self.solver not in MINIBATCH_SOLVERS:
             raise ValueError(
                 "early_stopping=True needs a minibatch solver ('adam' or 'sgd'), got "
@@ -316,7 +319,8 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         )
         n_in = n_features
         for encoder in encoders:
-            encoder_net = encoder._network(n_in, np.float64)
+            # the shapes and the tying only: its penalties serve a pretraining not done
+            encoder_net = Autoencoder(n_in, encoder.n_components, tied=encoder.tied)
             encoder._store_params(encoder_net, encoder_net.init_params(rng))
             encoder.n_features_in_ = n_in
             n_in = encoder.n_components
@@ -427,6 +431,22 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy of :meth:`predict` on X against y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            True labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        return super().score(X, y, sample_weight=sample_weight)
 
     def _gradient_problem(self, X, random_state, y=None):
         """``(network, theta, objective keywords)`` for ``check_gradients``."""

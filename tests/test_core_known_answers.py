@@ -24,8 +24,10 @@ import pytest
 from skae._core.activations import (
     ACTIVATIONS,
     DERIVATIVES,
+    ELEMENTWISE_ACTIVATIONS,
     NEEDS_PREACTIVATION,
     SPARSITY_MAPS,
+    first_and_second_derivatives,
 )
 from skae._core.losses import LOSSES, SAMPLE_LOSSES
 from skae._core.optimizers import OPTIMIZERS, SGD, Adam
@@ -48,8 +50,38 @@ REFERENCE = {
 
 
 def test_every_activation_has_a_reference_and_a_derivative():
-    assert set(ACTIVATIONS) == set(REFERENCE) == set(DERIVATIVES)
+    # softmax is an output only: its delta comes from the log loss, not from DERIVATIVES
+    assert set(ACTIVATIONS) - {"softmax"} == set(ELEMENTWISE_ACTIVATIONS) == set(REFERENCE)
+    assert set(REFERENCE) == set(DERIVATIVES)
     assert NEEDS_PREACTIVATION == {"swish"}
+
+
+def test_softmax_rows_are_exp_over_their_sum():
+    out = ACTIVATIONS["softmax"](Z.copy(), np.empty_like(Z))
+    expected = np.exp(Z - Z.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(out, expected / expected.sum(axis=1, keepdims=True), rtol=1e-14)
+    np.testing.assert_allclose(out.sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE))
+def test_second_derivative_is_the_slope_of_the_first(name):
+    # f'' by central differences of the written-out f', away from relu's kink at 0
+    z = np.array([[-2.0, -0.7, 0.3, 1.5]])
+    first, second = first_and_second_derivatives(name, z, REFERENCE[name][0](z))
+    np.testing.assert_allclose(first, REFERENCE[name][1](z), rtol=1e-12, atol=1e-14)
+    h = 1e-5
+    slope = (REFERENCE[name][1](z + h) - REFERENCE[name][1](z - h)) / (2 * h)
+    np.testing.assert_allclose(second, slope, rtol=1e-6, atol=1e-9)
+
+
+def test_log_loss_value_and_delta():
+    p = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
+    y = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    delta = np.empty_like(p)
+    value = LOSSES["log_loss"](y, p, None, "softmax", delta, np.empty_like(p))
+    assert value == pytest.approx(-np.log(0.7) - np.log(0.8), rel=1e-14)
+    np.testing.assert_allclose(delta, p - y)  # softmax + log loss: dL/dz = p - y
+    np.testing.assert_allclose(SAMPLE_LOSSES["log_loss"](y, p), [-np.log(0.7), -np.log(0.8)])
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

@@ -104,3 +104,39 @@ def test_without_skl2onnx_the_import_error_names_the_extra(monkeypatch):
     monkeypatch.delitem(sys.modules, "skae.onnx")
     with pytest.raises(ImportError, match=r'pip install "skae\[onnx\]"'):
         importlib.import_module("skae.onnx")
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_stack_and_classifier_match_onnxruntime(activation, digits):
+    from skae import AutoencoderClassifier, StackedAutoencoder
+
+    X, y = digits
+    stack = StackedAutoencoder(
+        [
+            ("a", SparseAutoencoder(20, sparsity_weight=0.0, max_iter=5, random_state=0)),
+            ("b", TiedAutoencoder(8, activation=activation, max_iter=5, random_state=0)),
+        ],
+        fine_tune_max_iter=2,
+        random_state=0,
+    ).fit(X[:300])
+    (onnx_codes,) = run_onnx(to_onnx(stack, X[:1]), X)
+    np.testing.assert_allclose(
+        onnx_codes, stack.transform(X), atol=FLOAT32_TOLERANCE, rtol=FLOAT32_TOLERANCE
+    )
+    clf = AutoencoderClassifier(stack, max_iter=5, random_state=0).fit(X[:300], y[:300])
+    model = to_onnx(clf, X[:1], options={id(clf): {"zipmap": False}})
+    labels, probabilities = run_onnx(model, X)
+    np.testing.assert_allclose(
+        probabilities, clf.predict_proba(X), atol=FLOAT32_TOLERANCE, rtol=FLOAT32_TOLERANCE
+    )
+    assert labels.shape == (X.shape[0],)
+    assert np.mean(labels == clf.predict(X)) > 0.99  # only near-ties may differ
+
+
+def test_top_k_reading_is_not_exported_silently(digits):
+    X, _ = digits
+    ae = SparseAutoencoder(
+        16, activation="relu", sparsity="top_k", transform_k_factor=2.0, max_iter=2
+    ).fit(X[:100])
+    with pytest.raises(NotImplementedError, match="transform_k_factor"):
+        to_onnx(ae, X[:1])
