@@ -323,6 +323,11 @@ def _cv_pixels(X, y):
     return search.fit(X, y).best_estimator_
 
 
+def headline_stack(quick):
+    """Greedy pretraining only: the supervised fine-tuning follows (Vincent et al. 2010)."""
+    return make_stack(2, quick=quick).set_params(fine_tune_max_iter=0)
+
+
 def experiment_headline(args):
     """The fine-tuned classifier on the full training set (goal: >= 98.9%)."""
     (X_fit, y_fit, X_val, y_val), (X, y, X_test, y_test) = splits(
@@ -330,18 +335,27 @@ def experiment_headline(args):
     )
     candidates = [dict(dropout=0.2, input_dropout=0.0), dict(dropout=0.5, input_dropout=0.2)]
     scores = []
-    for params in candidates:
-        model = classifier(make_stack(2, quick=args.quick), args.quick, **params)
+    if args.fixed:  # no search: the second setting, fixed beforehand (Hinton et al.'s rates)
+        candidates = candidates[1:]
+    for params in candidates if not args.fixed else []:
+        model = classifier(headline_stack(args.quick), args.quick, **params)
         model, seconds = timed(lambda model=model: model.fit(X_fit, y_fit))
         scores.append(model.score(X_val, y_val))
         log(f"headline candidate {params}: validation {scores[-1]:.4f} in {seconds:.0f} s")
-    chosen = candidates[int(np.argmax(scores))]
-    model = classifier(make_stack(2, quick=args.quick), args.quick, **chosen)
+    chosen = candidates[int(np.argmax(scores))] if scores else candidates[0]
+    model = classifier(headline_stack(args.quick), args.quick, verbose=1, **chosen)
     model, seconds = timed(lambda: model.fit(X, y))
-    rows = [[f"{p} (validation)", f"{s:.4f}"] for p, s in zip(candidates, scores, strict=True)]
+    rows = [[f"{p} (validation)", f"{s:.4f}"] for p, s in zip(candidates, scores, strict=False)]
     test = model.score(X_test, y_test)
     rows.append([f"chosen {chosen}, refit on all training images (test)", f"{test:.4f}"])
-    notes = f"Whole fit of the chosen model, pretraining included: {seconds:.0f} s."
+    notes = (
+        "784-1000-500-10: a denoising (q = 0.25, cross entropy) then a plain sigmoid layer, "
+        "pretrained greedily, then a softmax head and the whole network fine-tuned on the "
+        "labels (Adam, batch 100, 30 epochs, weight decay 1e-4). Whole fit of the chosen "
+        f"model, pretraining included: {seconds:.0f} s."
+    )
+    if args.fixed:
+        notes += " No search: the setting was fixed beforehand, so no validation score."
     report(
         "headline",
         "Fine-tuned AutoencoderClassifier on MNIST",
@@ -370,6 +384,9 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="tiny run to check the script")
     parser.add_argument(
         "--epochs", type=int, default=EPOCHS, help="pretraining and fine-tuning epochs"
+    )
+    parser.add_argument(
+        "--fixed", action="store_true", help="headline: no search, the settings fixed beforehand"
     )
     args = parser.parse_args(argv)
     EPOCHS = args.epochs
