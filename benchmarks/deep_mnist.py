@@ -357,7 +357,7 @@ def experiment_headline(args):
     if args.fixed:
         notes += " No search: the setting was fixed beforehand, so no validation score."
     report(
-        "headline",
+        "headline_fixed" if args.fixed else "headline",
         "Fine-tuned AutoencoderClassifier on MNIST",
         ["setting", "accuracy"],
         rows,
