@@ -329,19 +329,37 @@ def headline_stack(quick):
 
 
 def experiment_headline(args):
-    """The fine-tuned classifier on the full training set (goal: >= 98.9%)."""
+    """The fine-tuned classifier on the full training set (goal: >= 98.9%).
+
+    The search trains each candidate on a stratified ``--search-n-train`` rows of the
+    fitting part and scores it on the validation split (one pretraining serves every
+    fine-tuning of the search: ``pretrain="prefit"``); the chosen setting is refitted on
+    all training images, pretraining included, and the test set is scored once.
+    """
     (X_fit, y_fit, X_val, y_val), (X, y, X_test, y_test) = splits(
         args.data_home, args.n_train, args.quick
     )
-    candidates = [dict(dropout=0.2, input_dropout=0.0), dict(dropout=0.5, input_dropout=0.2)]
+    candidates = [
+        dict(alpha=alpha, dropout=dropout, input_dropout=input_dropout)
+        for alpha in (1e-4, 1e-6)
+        for dropout, input_dropout in ((0.2, 0.0), (0.5, 0.2))
+    ]
     scores = []
-    if args.fixed:  # no search: the second setting, fixed beforehand (Hinton et al.'s rates)
-        candidates = candidates[1:]
-    for params in candidates if not args.fixed else []:
-        model = classifier(headline_stack(args.quick), args.quick, **params)
-        model, seconds = timed(lambda model=model: model.fit(X_fit, y_fit))
-        scores.append(model.score(X_val, y_val))
-        log(f"headline candidate {params}: validation {scores[-1]:.4f} in {seconds:.0f} s")
+    if args.fixed:  # no search: a setting fixed beforehand (Hinton et al.'s dropout rates)
+        candidates = [dict(alpha=1e-4, dropout=0.5, input_dropout=0.2)]
+    else:
+        n_search = min(args.search_n_train, X_fit.shape[0])
+        X_search, _, y_search, _ = (
+            train_test_split(X_fit, y_fit, train_size=n_search, stratify=y_fit, random_state=0)
+            if n_search < X_fit.shape[0]
+            else (X_fit, None, y_fit, None)
+        )
+        pretrained = headline_stack(args.quick).fit(X_search)
+        for params in candidates:
+            model = classifier(pretrained, args.quick, pretrain="prefit", **params)
+            model, seconds = timed(lambda model=model: model.fit(X_search, y_search))
+            scores.append(model.score(X_val, y_val))
+            log(f"headline candidate {params}: validation {scores[-1]:.4f} in {seconds:.0f} s")
     chosen = candidates[int(np.argmax(scores))] if scores else candidates[0]
     model = classifier(headline_stack(args.quick), args.quick, verbose=1, **chosen)
     model, seconds = timed(lambda: model.fit(X, y))
@@ -351,11 +369,16 @@ def experiment_headline(args):
     notes = (
         "784-1000-500-10: a denoising (q = 0.25, cross entropy) then a plain sigmoid layer, "
         "pretrained greedily, then a softmax head and the whole network fine-tuned on the "
-        "labels (Adam, batch 100, 30 epochs, weight decay 1e-4). Whole fit of the chosen "
-        f"model, pretraining included: {seconds:.0f} s."
+        "labels (Adam, batch 100, 30 epochs). Whole fit of the chosen model, pretraining "
+        f"included: {seconds:.0f} s."
     )
     if args.fixed:
         notes += " No search: the setting was fixed beforehand, so no validation score."
+    else:
+        notes += (
+            f" Search: each candidate fine-tuned on {n_search} training images, scored on "
+            f"the {X_val.shape[0]} validation images."
+        )
     report(
         "headline_fixed" if args.fixed else "headline",
         "Fine-tuned AutoencoderClassifier on MNIST",
@@ -387,6 +410,9 @@ def main(argv=None):
     )
     parser.add_argument(
         "--fixed", action="store_true", help="headline: no search, the settings fixed beforehand"
+    )
+    parser.add_argument(
+        "--search-n-train", type=int, default=10000, help="headline: rows each candidate sees"
     )
     args = parser.parse_args(argv)
     EPOCHS = args.epochs
