@@ -22,10 +22,30 @@ denoising_ae   :class:`skae.DenoisingAutoencoder`
 tied_ae        :class:`skae.TiedAutoencoder`
 =============  ===================================================================
 
-each with the same number of components (``--n-components``) and the same
-``random_state``. Every autoencoder keeps its own class defaults unless an estimator
-option (``--alpha``, ``--noise-level``, ...) is given, which then applies to all three;
-``--max-iter`` also sets the RBM's ``n_iter``.
+each with the settings of :data:`PRESETS` for the dataset (the output of the search
+below; ``--presets FILE`` reads another search's choice), the same ``random_state`` and
+``--n-components`` features where the preset does not set a width (an explicit
+``--n-components`` sets every width). An estimator option (``--alpha``,
+``--noise-level``, ...) overrides the presets of all three autoencoders; ``--max-iter``
+also sets the RBM's ``n_iter``.
+
+The protocol
+------------
+``--search`` (or ``--search-only``, which stops before the test set) chooses each
+method's settings and the classifier's ``C`` on a stratified validation split carved
+from the training set (``--n-validation``: 10000 of MNIST's 60000, a sixth for digits;
+the split is fixed), over the grids of :data:`SEARCH_SPACES` (or ``--search-space
+FILE``). Each candidate extractor is fit once (on ``--search-n-train`` samples of the
+rest, to make MNIST affordable) and a classifier is fit on its features for each ``C``.
+Raw pixels, PCA and the RBM are searched as the autoencoders are (``C`` for all, PCA's
+width, the RBM's learning rate and iterations). The chosen settings are then refit on
+the whole training set and scored on the test set once. ``--seeds N`` refits each
+method with N seeds (of the extractor and the classifier; the data split is fixed) and
+reports the mean and the sample standard deviation.
+
+A ConvergenceWarning of an extractor whose iteration budget the preset or the command
+line sets is expected (the budget is the setting) and not reported; any other warning
+is.
 
 Timing: the default digits run limits BLAS to one thread (``--blas-threads``), as its
 small matrices gain nothing from threads; mnist keeps the BLAS default.
@@ -39,7 +59,11 @@ measures each representation's own geometry; trees do not care about scale).
 
 Outputs
 -------
-The table is printed on stdout, one progress line per method start and end on stderr.
+The table is printed on stdout; on stderr, one line per method start and end and,
+while an extractor trains for longer than ``--progress-interval`` seconds (10), its
+epochs done, loss and time left (its own ``verbose`` output, which changes nothing in
+the training). ``--search`` also writes ``search_<dataset>.md``/``.csv`` (every
+candidate and C with its validation accuracy) and ``search_<dataset>_chosen.json``.
 It is written as ``compare_<dataset>.md`` and ``compare_<dataset>.csv`` into
 ``--output-dir`` (default ``skae_compare_results/``) and, if matplotlib is installed
 (``pip install skae[plot]``) and ``--no-plot`` is not given, drawn as
@@ -48,20 +72,28 @@ It is written as ``compare_<dataset>.md`` and ``compare_<dataset>.csv`` into
 method
     The extractor's name, as above and as accepted by ``--methods``.
 accuracy
-    Accuracy of the pipeline on the test set.
+    Accuracy of the pipeline on the test set (the mean over ``--seeds``).
+accuracy_std
+    Sample standard deviation of the accuracy over the seeds (0 for one seed).
+n_seeds
+    Number of seeds.
 fit_time_s
     Wall time in seconds to fit the whole pipeline (extractor and classifier) on the
-    training set.
+    training set (the mean over seeds).
 transform_time_s
     Wall time in seconds for the fitted extractor to transform the test set.
 n_features
     Number of features the classifier sees: the number of pixels for ``pixels``,
-    ``--n-components`` for the others.
+    the preset's or ``--n-components`` for the others.
 """
 
 import argparse
 import contextlib
 import csv
+import io
+import itertools
+import json
+import re
 import sys
 import time
 import warnings
@@ -96,17 +128,27 @@ __all__ = [
     "run_comparison",
 ]
 
-DEFAULT_N_COMPONENTS = {"digits": 64, "mnist": 2000}
+DEFAULT_N_COMPONENTS = {"digits": 256, "mnist": 2000}
 # digits' 64-column matrices are too small to gain from BLAS threads, and threads that
 # wait on a busy machine made the default run ~10x slower; None keeps the BLAS default
 DEFAULT_BLAS_THREADS = {"digits": 1, "mnist": None}
 
-COLUMNS = ("method", "accuracy", "fit_time_s", "transform_time_s", "n_features")
+COLUMNS = (
+    "method",
+    "accuracy",
+    "accuracy_std",
+    "n_seeds",
+    "fit_time_s",
+    "transform_time_s",
+    "n_features",
+)
+SEARCH_COLUMNS = ("method", "params", "C", "val_accuracy", "fit_time_s")
 
 
-# Hyperparameters per dataset and method, found on full MNIST (docs/mnist_comparison.md):
-# width (2000 units), Adam on minibatches, cross entropy, a strong L2 penalty on the
-# classifier. Command-line estimator options override them; digits keeps class defaults.
+# Hyperparameters per dataset and method: the output of ``--search`` (chosen on a
+# validation split of the training set, never on the test set), copied from
+# benchmarks/results/search_<dataset>*/search_<dataset>_chosen.json; see
+# docs/mnist_comparison.md. Command-line estimator options override them.
 _MNIST_AUTOENCODER = {
     "loss": "cross_entropy",
     "solver": "adam",
@@ -116,7 +158,22 @@ _MNIST_AUTOENCODER = {
     "n_iter_no_change": 1000,  # run every epoch of max_iter
 }
 PRESETS = {
-    "digits": {},
+    # python -m skae.compare --search (benchmarks/results/search_digits/)
+    "digits": {
+        "pca": {"n_components": 64},
+        "rbm": {"n_components": 256, "learning_rate": 0.01, "n_iter": 40},
+        "sparse_ae": {"n_components": 256, "max_iter": 100, "sparsity_weight": 3.0},
+        "denoising_ae": {"n_components": 256, "noise_level": 0.1, "learning_rate_init": 0.01},
+        "tied_ae": {"n_components": 256, "max_iter": 100, "sparsity_weight": 3.0},
+        "classifier": {
+            "pixels": {"C": 1.0},
+            "pca": {"C": 0.1},
+            "rbm": {"C": 10.0},
+            "sparse_ae": {"C": 1.0},
+            "denoising_ae": {"C": 1.0},
+            "tied_ae": {"C": 0.1},
+        },
+    },
     "mnist": {
         "sparse_ae": {
             **_MNIST_AUTOENCODER,
@@ -136,9 +193,77 @@ PRESETS = {
         },
         "tied_ae": {**_MNIST_AUTOENCODER, "activation": "relu", "alpha": 1e-4, "max_iter": 8},
         "rbm": {"learning_rate": 0.05, "batch_size": 100, "n_iter": 10},
-        "classifier": {"logisticregression__C": 0.03, "logisticregression__max_iter": 300},
+        "classifier": {
+            name: {"C": 0.03}
+            for name in ("pixels", "pca", "rbm", "sparse_ae", "denoising_ae", "tied_ae")
+        },
     },
 }
+
+
+def _grid(**values):
+    """All combinations of the given lists, as a list of parameter dicts."""
+    names = list(values)
+    return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*values.values())]
+
+
+# What ``--search`` tries per dataset and method: {"grid": [params, ...], "C": [...]}.
+# The classifier's C is searched for every method, raw pixels included; the baselines get
+# a search of their own knobs as wide as the autoencoders' (see docs/mnist_comparison.md).
+_C_LINEAR = [0.01, 0.1, 1.0]
+SEARCH_SPACES = {
+    "digits": {
+        "pixels": {"C": [0.01, 0.1, 1.0, 10.0]},
+        "pca": {"grid": _grid(n_components=[16, 32, 64]), "C": [0.01, 0.1, 1.0, 10.0]},
+        "rbm": {
+            "grid": _grid(n_components=[64, 256], learning_rate=[0.01, 0.1], n_iter=[10, 40]),
+            "C": [0.1, 1.0, 10.0],
+        },
+        "sparse_ae": {
+            "grid": _grid(max_iter=[100, 200], sparsity_weight=[1.0, 3.0]),
+            "C": [0.1, 1.0, 10.0],
+        },
+        "denoising_ae": {
+            "grid": _grid(noise_level=[0.1, 0.25], learning_rate_init=[0.001, 0.01]),
+            "C": [0.1, 1.0, 10.0],
+        },
+        "tied_ae": {
+            "grid": _grid(max_iter=[100, 200], sparsity_weight=[0.0, 3.0]),
+            "C": [0.1, 1.0, 10.0],
+        },
+    },
+    "mnist": {
+        "pixels": {"C": [0.003, 0.01, 0.03, 0.1, 1.0]},
+        "pca": {"grid": _grid(n_components=[50, 100, 200, 784]), "C": [0.01, 0.1, 1.0]},
+        "rbm": {
+            "grid": _grid(learning_rate=[0.01, 0.05], n_iter=[10], batch_size=[100]),
+            "C": [0.01, 0.03, 0.1],
+        },
+        "sparse_ae": {
+            "grid": [
+                {**_MNIST_AUTOENCODER, "activation": "sigmoid", "alpha": 1e-5, **g}
+                for g in _grid(sparsity_weight=[1.0, 2.0], sparsity_target=[0.05], max_iter=[15])
+            ],
+            "C": [0.01, 0.03, 0.1],
+        },
+        "denoising_ae": {
+            "grid": [
+                {**_MNIST_AUTOENCODER, "activation": "sigmoid", "alpha": 1e-5, **g}
+                for g in _grid(noise_level=[0.25, 0.5], max_iter=[15])
+            ],
+            "C": [0.01, 0.03, 0.1],
+        },
+        "tied_ae": {
+            "grid": [
+                {**_MNIST_AUTOENCODER, "activation": "relu", "max_iter": 8, **g}
+                for g in _grid(alpha=[1e-4], noise_level=[0.0, 0.25])
+            ],
+            "C": [0.01, 0.03, 0.1],
+        },
+    },
+}
+# a sixth of the training set, as MNIST's 10000 of 60000
+DEFAULT_N_VALIDATION = {"digits": None, "mnist": 10000}
 
 
 # -- the methods: name -> factory(n_components, random_state, params) ---------------------
@@ -233,10 +358,89 @@ def _log(message):
     print(message, file=sys.stderr, flush=True)
 
 
-def _fit_and_score(pipeline, X_train, y_train, X_test, y_test):
+class _ProgressRelay(io.TextIOBase):
+    """Stand-in for stdout during a fit: the estimator's verbose lines, on stderr.
+
+    The autoencoders (``verbose=1``) print ``Epoch n, loss = ...`` (or ``Iteration n``
+    for the full-batch solvers) and the RBM ``Iteration n, pseudo-likelihood = ...``;
+    each becomes one line ``<tag>: epoch n/total, loss ..., elapsed ..., left ~...``.
+    Lines come at most every ``interval`` seconds (the last one always), so a fit of a
+    few seconds says nothing and a fit of minutes says how far it is.
+    """
+
+    _EPOCH = re.compile(r"(?:Epoch|Iteration) (\d+)")
+    _LOSS = re.compile(r"(loss|pseudo-likelihood) = (-?[0-9.eE+-]+|nan|inf)")
+
+    def __init__(self, tag, total, interval):
+        self.tag, self.total, self.interval = tag, total, interval
+        self.start = self.last = time.perf_counter()
+        self.pending = ""
+        self.held = None  # the newest line not yet shown
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        self.pending += text
+        *lines, self.pending = self.pending.split("\n")
+        for line in lines:
+            self._line(line)
+        return len(text)
+
+    def _line(self, line):
+        epoch = self._EPOCH.search(line)
+        if epoch is None:
+            if line.strip():
+                _log(f"{self.tag}: {line}")
+            return
+        done = int(epoch.group(1))
+        now = time.perf_counter()
+        elapsed = now - self.start
+        loss = self._LOSS.search(line)
+        message = f"{self.tag}: epoch {done}/{self.total}"
+        if loss:
+            message += f", {loss.group(1)} {loss.group(2)}"
+        left = elapsed / done * max(self.total - done, 0)
+        message += f", elapsed {elapsed:.0f}s, left ~{left:.0f}s"
+        due = now - self.last >= self.interval
+        if due or (done == self.total and elapsed >= self.interval):
+            _log(message)
+            self.last, self.held = now, None
+        else:
+            self.held = message
+
+    def close_fit(self):
+        """Show the last line held back, if the fit ended early (e.g. converged)."""
+        if self.pending:
+            self._line(self.pending)
+            self.pending = ""
+        if self.held is not None and time.perf_counter() - self.start >= self.interval:
+            _log(self.held)
+        self.held = None
+
+
+def _fit_quietly(pipeline, X, y, tag, progress_interval):
+    """Fit a pipeline (or an extractor alone), relaying the extractor's progress."""
+    extractor = pipeline[0] if hasattr(pipeline, "steps") else pipeline
+    relay = None
+    if progress_interval is not None and "verbose" in extractor.get_params():
+        params = extractor.get_params()
+        total = params.get("max_iter") or params.get("n_iter")
+        relay = _ProgressRelay(tag, total, progress_interval)
+        # verbose only prints: the same random_state trains the same model
+        extractor.set_params(verbose=1)
+    with contextlib.redirect_stdout(relay) if relay else contextlib.nullcontext():
+        pipeline.fit(X, y)
+    if relay is not None:
+        relay.close_fit()
+        extractor.set_params(verbose=0)
+    return pipeline
+
+
+def _fit_and_score(pipeline, X_train, y_train, X_test, y_test, tag="", progress_interval=None):
     """Fit the pipeline and score it on the test set; one row of the table, sans name."""
     start = time.perf_counter()
-    pipeline.fit(X_train, y_train)
+    _fit_quietly(pipeline, X_train, y_train, tag, progress_interval)
     fit_time = time.perf_counter() - start
     start = time.perf_counter()
     features = pipeline[0].transform(X_test)
@@ -251,6 +455,36 @@ def _fit_and_score(pipeline, X_train, y_train, X_test, y_test):
     }
 
 
+def _set_classifier_params(classifier, params):
+    """Set e.g. ``{"C": 0.03}`` on the final estimator, if it has those parameters."""
+    final = classifier[-1] if hasattr(classifier, "steps") else classifier
+    own = {k: v for k, v in params.items() if k in final.get_params()}
+    final.set_params(**own)
+    return classifier
+
+
+def _build(name, width, random_state, params, classifier, classifier_params):
+    extractor = METHODS[name](width, random_state, params)
+    clf = _set_classifier_params(CLASSIFIERS[classifier](random_state), classifier_params)
+    return make_pipeline(extractor, clf)
+
+
+def _width(name, n_components, X, tag, verbose):
+    max_pca = min(np.shape(X))
+    if name == "pca" and n_components > max_pca:
+        # PCA has at most min(n_samples, n_features) components: the nearest fair
+        # comparison is all of them (a rotation of the pixels), said in the table
+        if verbose:
+            _log(f"{tag}: PCA capped at {max_pca} components (n_components={n_components})")
+        return max_pca
+    return n_components
+
+
+def _std(values):
+    # the sample standard deviation over seeds; 0 for a single seed
+    return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+
+
 def run_comparison(
     X_train,
     y_train,
@@ -263,6 +497,8 @@ def run_comparison(
     estimator_params=None,
     presets=None,
     random_state=0,
+    n_seeds=1,
+    progress_interval=None,
     verbose=True,
 ):
     """Fit ``make_pipeline(extractor, classifier)`` for each method and score it.
@@ -276,7 +512,8 @@ def run_comparison(
     methods : list of str, default=None
         Names from :data:`METHODS`, run in this order; None runs all of them.
     n_components : int, default=64
-        Number of features of every extractor (not of ``pixels``).
+        Number of features of every extractor (not of ``pixels``) whose preset does not
+        set its own ``n_components``.
     classifier : str, default="logistic"
         A name from :data:`CLASSIFIERS`.
     estimator_params : dict, default=None
@@ -285,10 +522,18 @@ def run_comparison(
         Parameters left out keep each class's default (or the preset).
     presets : dict, default=None
         Per-method parameters under the method's name (e.g. :data:`PRESETS` ``["mnist"]``),
-        overridden by ``estimator_params``; ``"classifier"`` holds ``set_params``
-        arguments of the classifier.
+        overridden by ``estimator_params``; ``presets["classifier"][method]`` holds the
+        classifier's parameters for that method (e.g. ``{"C": 0.03}``), applied where
+        the classifier has them.
     random_state : int, default=0
-        Seeds every extractor and the classifiers that use randomness.
+        The first seed of every extractor and of the classifiers that use randomness.
+    n_seeds : int, default=1
+        Fit each method with the seeds ``random_state, random_state + 1, ...``; the
+        table reports the mean and the sample standard deviation of the accuracy. The
+        data are the same for every seed.
+    progress_interval : float, default=None
+        Relay each extractor's progress (epochs done, loss, time left) on stderr at most
+        every this many seconds; None keeps the extractors silent.
     verbose : bool, default=True
         Print one line on stderr when each method starts and when it ends.
 
@@ -304,43 +549,191 @@ def run_comparison(
     if classifier not in CLASSIFIERS:
         raise ValueError(f"Unknown classifier {classifier!r}; choose from {list(CLASSIFIERS)}.")
     presets = presets or {}
-    max_pca = min(np.shape(X_train))
+    seeds = [random_state + i for i in range(n_seeds)]
 
     results = []
     for i, name in enumerate(methods, 1):
         tag = f"[{i}/{len(methods)}] {name}"
-        width = n_components
-        if name == "pca" and n_components > max_pca:
-            # PCA has at most min(n_samples, n_features) components: the nearest fair
-            # comparison is all of them (a rotation of the pixels), said in the table
-            width = max_pca
-            _log(f"{tag}: PCA capped at {max_pca} components (n_components={n_components})")
         params = {**presets.get(name, {}), **(estimator_params or {})}
-        extractor = METHODS[name](width, random_state, params)
-        clf = CLASSIFIERS[classifier](random_state)
-        if classifier == "logistic":
-            clf.set_params(**presets.get("classifier", {}))
-        pipeline = make_pipeline(extractor, clf)
-        if verbose:
-            _log(f"{tag}: fitting {type(extractor).__name__} + {classifier} ...")
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ConvergenceWarning)
-            row = _fit_and_score(pipeline, X_train, y_train, X_test, y_test)
-        not_converged = _report_warnings(caught)
-        results.append({"method": name, **row})
-        if verbose:
-            note = " (ConvergenceWarning: an iteration limit was reached)" if not_converged else ""
-            _log(
-                f"{tag}: accuracy {row['accuracy']:.4f}, fit {row['fit_time_s']:.2f}s, "
-                f"transform {row['transform_time_s']:.3f}s{note}"
-            )
+        width = _width(name, params.pop("n_components", n_components), X_train, tag, verbose)
+        classifier_params = presets.get("classifier", {}).get(name, {})
+        runs = []
+        for seed in seeds:
+            pipeline = _build(name, width, seed, params, classifier, classifier_params)
+            seed_tag = tag if n_seeds == 1 else f"{tag} seed {seed}"
+            if verbose:
+                _log(f"{seed_tag}: fitting {type(pipeline[0]).__name__} + {classifier} ...")
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", ConvergenceWarning)
+                row = _fit_and_score(
+                    pipeline, X_train, y_train, X_test, y_test, seed_tag, progress_interval
+                )
+            # a budget the preset (chosen on the validation set) or the command line
+            # fixes is the setting, not a failure: the extractor's own warning about it
+            # is expected; the classifier's still shows
+            budget_fixed = "max_iter" in params or "n_iter" in params
+            expected = type(pipeline[0]).__name__ if budget_fixed else None
+            not_converged = _report_warnings(caught, expected)
+            runs.append(row)
+            if verbose:
+                note = (
+                    " (ConvergenceWarning: an iteration limit was reached)"
+                    if not_converged
+                    else ""
+                )
+                _log(
+                    f"{seed_tag}: accuracy {row['accuracy']:.4f}, fit {row['fit_time_s']:.2f}s, "
+                    f"transform {row['transform_time_s']:.3f}s{note}"
+                )
+        accuracies = [run["accuracy"] for run in runs]
+        results.append(
+            {
+                "method": name,
+                "accuracy": float(np.mean(accuracies)),
+                "accuracy_std": _std(accuracies),
+                "n_seeds": n_seeds,
+                "fit_time_s": float(np.mean([run["fit_time_s"] for run in runs])),
+                "transform_time_s": float(np.mean([run["transform_time_s"] for run in runs])),
+                "n_features": runs[0]["n_features"],
+            }
+        )
     return results
 
 
-def _report_warnings(caught):
-    """Pass on the caught warnings except ConvergenceWarning; tell whether one came."""
+# -- the search: hyperparameters chosen on a validation split of the training set -------
+def validation_split(X_train, y_train, n_validation, *, random_state=0):
+    """Carve a stratified validation set out of the training set.
+
+    Parameters
+    ----------
+    X_train, y_train : array-like
+        The training set; the test set never enters the search.
+    n_validation : int
+        Number of validation samples (10000 of MNIST's 60000; a sixth for digits).
+    random_state : int, default=0
+        Seeds the split; fixed, so every method is searched on the same split.
+
+    Returns
+    -------
+    X_fit, y_fit, X_val, y_val : ndarray
+    """
+    X_fit, X_val, y_fit, y_val = train_test_split(
+        X_train, y_train, test_size=n_validation, stratify=y_train, random_state=random_state
+    )
+    return X_fit, y_fit, X_val, y_val
+
+
+def search(
+    X_fit,
+    y_fit,
+    X_val,
+    y_val,
+    space,
+    *,
+    methods=None,
+    n_components=64,
+    classifier="logistic",
+    random_state=0,
+    progress_interval=None,
+    verbose=True,
+):
+    """Choose each method's settings and the classifier's C by validation accuracy.
+
+    Each candidate extractor is fit once on ``X_fit`` and transforms ``X_fit`` and
+    ``X_val`` once; then a fresh classifier is fit on those features for each C and
+    scored on the validation set. The test set is not an argument: it cannot leak.
+
+    Parameters
+    ----------
+    X_fit, y_fit : array-like
+        The part of the training set the candidates are fit on.
+    X_val, y_val : array-like
+        The validation set that ranks them (see :func:`validation_split`).
+    space : dict
+        ``{method: {"grid": [params, ...], "C": [C, ...]}}`` as in
+        :data:`SEARCH_SPACES`; a method missing from it is searched over C only, with
+        its class defaults. ``params`` may set ``n_components``.
+    methods : list of str, default=None
+        Names from :data:`METHODS`; None searches all of them.
+    n_components : int, default=64
+        Width of every extractor unless a candidate sets its own.
+    classifier : str, default="logistic"
+        A name from :data:`CLASSIFIERS`; only classifiers with a ``C`` search it.
+    random_state : int, default=0
+        Seeds every candidate.
+    progress_interval : float, default=None
+        As in :func:`run_comparison`.
+    verbose : bool, default=True
+        One line on stderr per candidate.
+
+    Returns
+    -------
+    presets : dict
+        The chosen settings in the shape of :data:`PRESETS` ``[dataset]``.
+    rows : list of dict
+        One row per (method, candidate, C) with the keys of :data:`SEARCH_COLUMNS`.
+    """
+    methods = list(METHODS) if methods is None else list(methods)
+    presets = {"classifier": {}}
+    rows = []
+    for i, name in enumerate(methods, 1):
+        entry = space.get(name, {})
+        grid = entry.get("grid") or [{}]
+        Cs = entry.get("C") or [None]
+        best = None
+        for j, params in enumerate(grid, 1):
+            tag = f"[{i}/{len(methods)}] {name} search {j}/{len(grid)}"
+            width = _width(name, params.get("n_components", n_components), X_fit, tag, verbose)
+            params = {k: v for k, v in params.items() if k != "n_components"}
+            extractor = METHODS[name](width, random_state, params)
+            # what the presets record: pixels are the only method without a width
+            setting = params if name == "pixels" else {"n_components": width, **params}
+            start = time.perf_counter()
+            with warnings.catch_warnings():
+                # a short search budget is the point: no wall of ConvergenceWarnings
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                _fit_quietly(extractor, X_fit, None, tag, progress_interval)
+                F_fit, F_val = extractor.transform(X_fit), extractor.transform(X_val)
+                fit_time = time.perf_counter() - start
+                for C in Cs:
+                    clf = CLASSIFIERS[classifier](random_state)
+                    if C is not None:
+                        _set_classifier_params(clf, {"C": C})
+                    accuracy = float(clf.fit(F_fit, y_fit).score(F_val, y_val))
+                    row = {
+                        "method": name,
+                        "params": json.dumps(setting, sort_keys=True),
+                        "C": C,
+                        "val_accuracy": accuracy,
+                        "fit_time_s": fit_time,
+                    }
+                    rows.append(row)
+                    if verbose:
+                        _log(f"{tag}: {row['params']} C={C}: validation {accuracy:.4f}")
+                    if best is None or accuracy > best[0]:
+                        best = (accuracy, setting, C)
+        presets[name] = best[1]
+        if best[2] is not None:
+            presets["classifier"][name] = {"C": best[2]}
+        if verbose:
+            _log(f"[{i}/{len(methods)}] {name}: chose {best[1]} C={best[2]} ({best[0]:.4f})")
+    return presets, rows
+
+
+def _report_warnings(caught, expected=None):
+    """Pass on the caught warnings except ConvergenceWarning; tell whether one came.
+
+    A ConvergenceWarning whose message starts with ``expected`` (the extractor's class
+    name, when its iteration budget was set on purpose) is dropped without a note.
+    """
     not_converged = False
     for w in caught:
+        if (
+            expected is not None
+            and issubclass(w.category, ConvergenceWarning)
+            and str(w.message).startswith(expected)
+        ):
+            continue
         if issubclass(w.category, ConvergenceWarning):
             # short iteration budgets are the point of a quick run: one note, not a wall
             not_converged = True
@@ -361,16 +754,72 @@ def format_markdown(results):
     -------
     table : str
     """
-    lines = [
-        "| " + " | ".join(COLUMNS) + " |",
-        "|---|" + "---:|" * (len(COLUMNS) - 1),
-    ]
+    header = ("method", "accuracy", "seeds", "fit_time_s", "transform_time_s", "n_features")
+    lines = ["| " + " | ".join(header) + " |", "|---|" + "---:|" * (len(header) - 1)]
     for r in results:
+        accuracy = f"{r['accuracy']:.4f}"
+        if r["n_seeds"] > 1:
+            accuracy += f" ± {r['accuracy_std']:.4f}"
         lines.append(
-            f"| {r['method']} | {r['accuracy']:.4f} | {r['fit_time_s']:.3f} | "
+            f"| {r['method']} | {accuracy} | {r['n_seeds']} | {r['fit_time_s']:.3f} | "
             f"{r['transform_time_s']:.4f} | {r['n_features']} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def format_search_markdown(rows):
+    """The search results as a Markdown table, best first within each method.
+
+    Parameters
+    ----------
+    rows : list of dict
+        As returned by :func:`search`.
+
+    Returns
+    -------
+    table : str
+    """
+    lines = [
+        "| method | settings | C | validation accuracy | extractor fit (s) |",
+        "|---|---|---:|---:|---:|",
+    ]
+    order = {name: i for i, name in enumerate(dict.fromkeys(r["method"] for r in rows))}
+    for r in sorted(rows, key=lambda r: (order[r["method"]], -r["val_accuracy"])):
+        lines.append(
+            f"| {r['method']} | `{r['params']}` | {r['C']} | {r['val_accuracy']:.4f} | "
+            f"{r['fit_time_s']:.1f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_search(presets, rows, output_dir, stem):
+    """Write the search rows (Markdown, CSV) and the chosen presets (JSON).
+
+    Parameters
+    ----------
+    presets, rows
+        As returned by :func:`search`.
+    output_dir : path-like
+        Created if missing.
+    stem : str
+        File name without suffix.
+
+    Returns
+    -------
+    paths : list of Path
+    """
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    markdown = output_dir / f"{stem}.md"
+    markdown.write_text(format_search_markdown(rows), encoding="utf-8")
+    table = output_dir / f"{stem}.csv"
+    with table.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=SEARCH_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    chosen = output_dir / f"{stem}_chosen.json"
+    chosen.write_text(json.dumps(presets, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return [markdown, table, chosen]
 
 
 def write_results(results, output_dir, stem, plot=True):
@@ -418,7 +867,8 @@ def _plot(results, path, Figure):
     fig = Figure(figsize=(10, 0.4 * len(names) + 1.5), layout="constrained")
     ax_accuracy, ax_time = fig.subplots(1, 2, sharey=True)
     accuracies = [r["accuracy"] for r in results]
-    bars = ax_accuracy.barh(names, accuracies)
+    errors = [r["accuracy_std"] for r in results]
+    bars = ax_accuracy.barh(names, accuracies, xerr=errors)
     ax_accuracy.bar_label(bars, fmt="%.4f", padding=3)
     ax_accuracy.set_xlabel("test accuracy")
     # the differences are a few points: start the axis near the worst method
@@ -547,6 +997,56 @@ def build_parser():
         help="where the .md, .csv and .png go (default: %(default)s)",
     )
     parser.add_argument("--no-plot", action="store_true", help="do not draw the PNG")
+    parser.add_argument(
+        "--seeds",
+        type=_positive_int,
+        default=1,
+        help="fit every method with this many seeds (--random-state, +1, ...) and report "
+        "the mean and standard deviation; the data split stays the same (default: 1)",
+    )
+    parser.add_argument(
+        "--progress-interval",
+        type=_nonnegative,
+        default=10.0,
+        help="show each model's progress (epochs done, loss, time left) at most every this "
+        "many seconds; 0 shows every epoch (default: %(default)s)",
+    )
+    protocol = parser.add_argument_group(
+        "protocol",
+        "--search chooses each method's settings and the classifier's C on a stratified "
+        "validation split of the training set (SEARCH_SPACES), then refits the chosen "
+        "settings on the whole training set and scores the test set once",
+    )
+    protocol.add_argument(
+        "--search", action="store_true", help="search, then score the chosen settings"
+    )
+    protocol.add_argument(
+        "--search-only",
+        action="store_true",
+        help="search and write the results, but do not touch the test set",
+    )
+    protocol.add_argument(
+        "--search-space",
+        help="a JSON file in the shape of SEARCH_SPACES[dataset] to search instead of the "
+        "built-in space (e.g. to try the sparsity kinds)",
+    )
+    protocol.add_argument(
+        "--presets",
+        help="a search_<dataset>_chosen.json written by --search-only: score its settings "
+        "instead of the built-in PRESETS (methods it lacks keep theirs)",
+    )
+    protocol.add_argument(
+        "--n-validation",
+        type=_positive_int,
+        help="validation samples carved from the training set (default: 10000 for mnist, "
+        "a sixth of the training set for digits)",
+    )
+    protocol.add_argument(
+        "--search-n-train",
+        type=_positive_int,
+        help="fit the candidates on a stratified subsample of this many of the remaining "
+        "training samples, to make the search cheaper (default: all of them)",
+    )
     group = parser.add_argument_group(
         "estimator options",
         "applied to all three autoencoders when given; otherwise each keeps its default",
@@ -564,6 +1064,60 @@ def _blas_threads(limit):
     except ImportError:  # not a declared dependency of skae: run unlimited
         return contextlib.nullcontext()
     return threadpool_limits(limits=limit, user_api="blas")
+
+
+def _merge_presets(presets, chosen):
+    """``presets`` with each method's settings and classifier parameters from ``chosen``."""
+    merged = {**presets, **{k: v for k, v in chosen.items() if k != "classifier"}}
+    merged["classifier"] = {**presets.get("classifier", {}), **chosen.get("classifier", {})}
+    return merged
+
+
+def _run_search(args, X_train, y_train, n_components, estimator_params):
+    """The search part of ``main``: split, search, write; return the chosen presets."""
+    n_validation = args.n_validation or DEFAULT_N_VALIDATION[args.dataset]
+    if n_validation is None:
+        n_validation = X_train.shape[0] // 6
+    # the split is fixed (seed 0): every method and every seed see the same one
+    X_fit, y_fit, X_val, y_val = validation_split(X_train, y_train, n_validation)
+    if args.search_n_train is not None and args.search_n_train < X_fit.shape[0]:
+        X_fit, _, y_fit, _ = train_test_split(
+            X_fit, y_fit, train_size=args.search_n_train, stratify=y_fit, random_state=0
+        )
+    _log(
+        f"search: candidates fit on {X_fit.shape[0]} and ranked on {X_val.shape[0]} "
+        "samples of the training set; the test set is not used"
+    )
+    space = SEARCH_SPACES[args.dataset]
+    if args.search_space is not None:
+        space = json.loads(Path(args.search_space).read_text(encoding="utf-8"))
+    if estimator_params:
+        # command-line options apply to every autoencoder candidate
+        space = {
+            name: {
+                **entry,
+                "grid": [
+                    {**params, **estimator_params} if name.endswith("_ae") else params
+                    for params in entry.get("grid") or [{}]
+                ],
+            }
+            for name, entry in space.items()
+        }
+    presets, rows = search(
+        X_fit,
+        y_fit,
+        X_val,
+        y_val,
+        space,
+        methods=args.methods,
+        n_components=n_components,
+        classifier=args.classifier,
+        random_state=args.random_state,
+        progress_interval=args.progress_interval,
+    )
+    for path in write_search(presets, rows, args.output_dir, f"search_{args.dataset}"):
+        _log(f"wrote {path}")
+    return presets
 
 
 def main(argv=None):
@@ -598,8 +1152,24 @@ def main(argv=None):
         f"{X_train.shape[1]} pixels; {n_components} components; classifier "
         f"{args.classifier}; BLAS threads {blas_threads or 'default'}"
     )
+    presets = PRESETS[args.dataset]
+    if args.presets is not None:
+        presets = _merge_presets(presets, json.loads(Path(args.presets).read_text("utf-8")))
+    if args.n_components is not None:
+        # an explicit --n-components sets every width, the presets' included
+        presets = {
+            name: {k: v for k, v in params.items() if k != "n_components"}
+            for name, params in presets.items()
+        }
+    start = time.perf_counter()
     try:
         with _blas_threads(blas_threads):
+            if args.search or args.search_only:
+                presets = _run_search(args, X_train, y_train, n_components, estimator_params)
+                estimator_params = {}  # already inside the chosen settings
+                if args.search_only:
+                    _log(f"search took {time.perf_counter() - start:.0f}s")
+                    return 0
             results = run_comparison(
                 X_train,
                 y_train,
@@ -609,13 +1179,16 @@ def main(argv=None):
                 n_components=n_components,
                 classifier=args.classifier,
                 estimator_params=estimator_params,
-                presets=PRESETS[args.dataset],
+                presets=presets,
                 random_state=args.random_state,
+                n_seeds=args.seeds,
+                progress_interval=args.progress_interval,
             )
     except ValueError as exc:
         # parameter combinations argparse cannot check (e.g. PCA's component limit, or
         # an activation the sparsity penalty cannot use): a usage error, not a traceback
         parser.error(str(exc))
+    _log(f"total time {time.perf_counter() - start:.0f}s")
     print(format_markdown(results), end="")
     for path in write_results(
         results, args.output_dir, f"compare_{args.dataset}", plot=not args.no_plot

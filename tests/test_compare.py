@@ -3,12 +3,16 @@
 import contextlib
 import csv
 import io
+import json
+import os
 import sys
 import types
+import warnings
 
 import numpy as np
 import pytest
 import threadpoolctl
+from sklearn.exceptions import ConvergenceWarning
 
 from skae import compare
 from skae.compare import METHODS, main
@@ -152,7 +156,7 @@ def test_only_given_estimator_options_are_passed_on(monkeypatch, tmp_path):
     argv = ["--alpha", "0.01", "--solver", "adam", "--max-iter", "3", "--no-plot"]
     run_main([*argv, "--output-dir", str(tmp_path)])
     assert seen["estimator_params"] == {"alpha": 0.01, "solver": "adam", "max_iter": 3}
-    assert seen["n_components"] == 64  # the digits default
+    assert seen["n_components"] == 256  # the digits default
     # digits runs on one BLAS thread by default
     assert {pool["num_threads"] for pool in seen["blas"] if pool["user_api"] == "blas"} == {1}
 
@@ -206,3 +210,245 @@ def test_plot_is_drawn_with_matplotlib(tmp_path):
     status, _, _ = run_main(["--methods", "pixels,pca", "--output-dir", str(tmp_path)])
     assert status == 0
     assert (tmp_path / "compare_digits.png").read_bytes().startswith(b"\x89PNG")
+
+
+# -- seeds, the search protocol, progress ---------------------------------------------------
+def test_seeds_give_mean_and_std_and_vary_extractor_and_classifier(monkeypatch, tmp_path):
+    seen = []
+
+    def fake_fit_and_score(pipeline, *data, **kwargs):
+        extractor_seed = pipeline[0].random_state
+        classifier_seed = pipeline[-1][-1].random_state  # the LinearSVC in its pipeline
+        seen.append((extractor_seed, classifier_seed))
+        # accuracies 0.5 and 0.7: mean 0.6, sample std 0.1414
+        return {
+            "accuracy": 0.5 + 0.2 * (extractor_seed - 3),
+            "fit_time_s": 1.0,
+            "transform_time_s": 0.0,
+            "n_features": 16,
+        }
+
+    monkeypatch.setattr(compare, "_fit_and_score", fake_fit_and_score)
+    argv = [*QUICK, "--methods", "tied_ae", "--classifier", "linear_svc", "--seeds", "2"]
+    status, out, _ = run_main([*argv, "--random-state", "3", "--output-dir", str(tmp_path)])
+    assert status == 0
+    assert seen == [(3, 3), (4, 4)]
+    (row,) = read_csv(tmp_path / "compare_digits.csv")
+    assert float(row["accuracy"]) == pytest.approx(0.6)
+    assert float(row["accuracy_std"]) == pytest.approx(np.sqrt(0.02))
+    assert row["n_seeds"] == "2"
+    assert "| tied_ae | 0.6000 ± 0.1414 | 2 |" in out
+
+
+def test_seeds_keep_the_data_split(monkeypatch, tmp_path):
+    seen = []
+
+    def fake_fit_and_score(pipeline, X_train, y_train, X_test, y_test, *args, **kwargs):
+        seen.append((X_train.sum(), X_test.sum()))
+        return {"accuracy": 1.0, "fit_time_s": 1.0, "transform_time_s": 0.0, "n_features": 64}
+
+    monkeypatch.setattr(compare, "_fit_and_score", fake_fit_and_score)
+    argv = [*QUICK, "--methods", "pixels", "--seeds", "3", "--output-dir", str(tmp_path)]
+    run_main(argv)
+    assert len(seen) == 3 and len(set(seen)) == 1
+
+
+def digits_split():
+    X_train, y_train, X_test, y_test = compare.load_data("digits", n_train=600)
+    return compare.validation_split(X_train, y_train, 100) + (X_test, y_test)
+
+
+def test_search_ranks_candidates_and_c_on_the_validation_set():
+    X_fit, y_fit, X_val, y_val, _, _ = digits_split()
+    # one component and a vanishing C are hopeless: the search must see it
+    space = {"pca": {"grid": [{"n_components": 1}, {"n_components": 20}], "C": [1e-5, 1.0]}}
+    presets, rows = compare.search(X_fit, y_fit, X_val, y_val, space, methods=["pca"])
+    assert len(rows) == 4
+    assert presets["pca"] == {"n_components": 20}
+    assert presets["classifier"]["pca"] == {"C": 1.0}
+    best = max(rows, key=lambda r: r["val_accuracy"])
+    assert (json.loads(best["params"]), best["C"]) == ({"n_components": 20}, 1.0)
+    # the scores are those of the validation set: refit and check one
+    clf = compare.CLASSIFIERS["logistic"](0).set_params(logisticregression__C=1.0)
+    pca = compare.METHODS["pca"](20, 0, {}).fit(X_fit)
+    expected = clf.fit(pca.transform(X_fit), y_fit).score(pca.transform(X_val), y_val)
+    assert best["val_accuracy"] == pytest.approx(expected)
+
+
+def test_validation_split_is_stratified_and_from_the_training_set():
+    X_train, y_train, _, _ = compare.load_data("digits")
+    X_fit, y_fit, X_val, y_val = compare.validation_split(X_train, y_train, 300)
+    assert X_val.shape[0] == 300 and X_fit.shape[0] == X_train.shape[0] - 300
+    # every class keeps its share of the training set, to within one sample
+    train_share = np.bincount(y_train) / y_train.size
+    assert np.all(np.abs(np.bincount(y_val) - 300 * train_share) <= 1)
+
+
+SMALL_SPACE = {
+    "pixels": {"C": [1e-5, 1.0]},
+    "tied_ae": {"grid": [{"alpha": 0.0, "max_iter": 50}, {"alpha": 1e-3}], "C": [0.1, 1.0]},
+}
+
+
+@pytest.fixture
+def small_space(monkeypatch):
+    monkeypatch.setitem(compare.SEARCH_SPACES, "digits", SMALL_SPACE)
+
+
+def test_search_then_score_uses_the_chosen_settings(small_space, tmp_path):
+    argv = [*QUICK, "--methods", "pixels,tied_ae", "--search", "--output-dir", str(tmp_path)]
+    status, out, err = run_main(argv)
+    assert status == 0
+    chosen = json.loads((tmp_path / "search_digits_chosen.json").read_text(encoding="utf-8"))
+    assert chosen["classifier"]["pixels"] == {"C": 1.0}
+    assert chosen["tied_ae"]["alpha"] in (0.0, 1e-3)
+    # a sixth of the 300 training samples ranks the candidates
+    assert "candidates fit on 250 and ranked on 50 samples" in err
+    search_rows = read_csv(tmp_path / "search_digits.csv")
+    assert len(search_rows) == 2 + 2 * 2
+    assert [r["method"] for r in read_csv(tmp_path / "compare_digits.csv")] == [
+        "pixels",
+        "tied_ae",
+    ]
+    # --max-iter is an estimator option: it overrides the grid's max_iter everywhere
+    assert {json.loads(r["params"]).get("max_iter") for r in search_rows[2:]} == {5}
+
+
+def test_search_never_sees_the_test_set(small_space, monkeypatch, tmp_path):
+    real = compare.load_data
+
+    def load_data_with_scrambled_test(*args, **kwargs):
+        X_train, y_train, X_test, y_test = real(*args, **kwargs)
+        return X_train, y_train, np.zeros_like(X_test), np.roll(y_test, 1)
+
+    argv = [*QUICK, "--methods", "pixels,tied_ae", "--search-only"]
+    run_main([*argv, "--output-dir", str(tmp_path / "a")])
+    monkeypatch.setattr(compare, "load_data", load_data_with_scrambled_test)
+    run_main([*argv, "--output-dir", str(tmp_path / "b")])
+    first, second = (
+        (tmp_path / d / "search_digits.csv").read_text(encoding="utf-8") for d in "ab"
+    )
+    # same choices and same validation scores, bit for bit, but fit times
+    strip = [
+        [r["params"], r["C"], r["val_accuracy"]]
+        for r in read_csv(tmp_path / "a" / "search_digits.csv")
+    ]
+    assert strip == [
+        [r["params"], r["C"], r["val_accuracy"]]
+        for r in read_csv(tmp_path / "b" / "search_digits.csv")
+    ]
+    assert first.count("\n") == second.count("\n")
+    # --search-only scores nothing
+    assert not list((tmp_path / "a").glob("compare_*"))
+
+
+def test_progress_shows_epochs_loss_and_time_left(tmp_path):
+    argv = [*QUICK, "--methods", "tied_ae,rbm", "--solver", "adam", "--max-iter", "3"]
+    status, out, err = run_main([*argv, "--progress-interval", "0", "--output-dir", str(tmp_path)])
+    assert status == 0
+    for epoch in (1, 2, 3):
+        assert f"[1/2] tied_ae: epoch {epoch}/3, loss " in err
+        assert f"[2/2] rbm: epoch {epoch}/3, pseudo-likelihood " in err
+    assert "left ~" in err
+    assert "epoch" not in out  # stdout keeps only the table
+
+
+def test_progress_relay_does_not_change_the_model():
+    X_train, y_train, _, _ = compare.load_data("digits", n_train=200)
+    features = []
+    for interval in (None, 0.0):
+        extractor = compare.METHODS["denoising_ae"](8, 0, {"max_iter": 3})
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            compare._fit_quietly(extractor, X_train, None, "t", interval)
+        assert ("epoch 3/3" in err.getvalue()) == (interval is not None)
+        assert extractor.verbose == 0  # restored
+        features.append(extractor.transform(X_train))
+    np.testing.assert_array_equal(*features)
+
+
+def test_a_fixed_budget_hides_only_the_extractors_convergence_warning():
+    def caught(*messages):
+        return [
+            warnings.WarningMessage(ConvergenceWarning(m), ConvergenceWarning, "f", 1)
+            for m in messages
+        ]
+
+    own = "TiedAutoencoder: solver='lbfgs' stopped at max_iter=5 before convergence"
+    classifier = "lbfgs failed to converge after 10 iteration(s)"
+    assert compare._report_warnings(caught(own), None)
+    assert not compare._report_warnings(caught(own), "TiedAutoencoder")
+    assert compare._report_warnings(caught(own, classifier), "TiedAutoencoder")
+
+
+@pytest.mark.skipif(
+    not os.environ.get("SKAE_SLOW_TESTS"),
+    reason="about 5 minutes; set SKAE_SLOW_TESTS=1 (results: benchmarks/results/)",
+)
+@pytest.mark.parametrize("name", ["SparseAutoencoder", "DenoisingAutoencoder", "TiedAutoencoder"])
+def test_class_defaults_beat_the_rbm_in_sklearns_rbm_example(name):
+    # scikit-learn's plot_rbm_logistic_classification with the skae class swapped in
+    import importlib.util
+    from pathlib import Path
+
+    import skae
+
+    path = Path(__file__).parents[1] / "benchmarks" / "rbm_example_defaults.py"
+    spec = importlib.util.spec_from_file_location("rbm_example_defaults", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    data = example.nudged_digits()
+    rbm_accuracy, _ = example.score(example.example_rbm(), data)
+    accuracy, _ = example.score(getattr(skae, name)(random_state=0), data)
+    assert accuracy > rbm_accuracy
+
+
+def test_the_default_run_puts_every_autoencoder_ahead_of_pixels_without_warnings(tmp_path):
+    # the newcomer's first look: python -m skae.compare with no arguments (~10 s)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        status, _, err = run_main(["--no-plot", "--output-dir", str(tmp_path)])
+    assert status == 0
+    assert not caught
+    assert "Warning" not in err
+    rows = {row["method"]: row for row in read_csv(tmp_path / "compare_digits.csv")}
+    pixels = float(rows["pixels"]["accuracy"])
+    for name in ("sparse_ae", "denoising_ae", "tied_ae"):
+        assert float(rows[name]["accuracy"]) > pixels, name
+        assert int(rows[name]["n_features"]) == 256  # overcomplete: 256 codes of 64 pixels
+
+
+def test_presets_file_from_a_search_is_scored_as_chosen(small_space, tmp_path):
+    argv = [*QUICK, "--methods", "pixels,tied_ae"]
+    run_main([*argv, "--search-only", "--output-dir", str(tmp_path / "search")])
+    chosen = tmp_path / "search" / "search_digits_chosen.json"
+    seen = []
+    real = compare.run_comparison
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["presets"])
+        return real(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(compare, "run_comparison", spy)
+        run_main([*argv, "--presets", str(chosen), "--output-dir", str(tmp_path / "score")])
+    expected = json.loads(chosen.read_text(encoding="utf-8"))
+    (presets,) = seen
+    # --n-components 16 (in QUICK) sets every width, the file's included
+    assert presets["tied_ae"] == {
+        k: v for k, v in expected["tied_ae"].items() if k != "n_components"
+    }
+    assert presets["classifier"]["pixels"] == expected["classifier"]["pixels"]
+    # a method the file lacks keeps the built-in preset
+    assert presets["sparse_ae"]["max_iter"] == compare.PRESETS["digits"]["sparse_ae"]["max_iter"]
+
+
+def test_search_space_file_replaces_the_built_in_space(tmp_path):
+    space = {"pca": {"grid": [{"n_components": 3}, {"n_components": 5}], "C": [1.0]}}
+    path = tmp_path / "space.json"
+    path.write_text(json.dumps(space), encoding="utf-8")
+    argv = [*QUICK, "--methods", "pca", "--search-only", "--search-space", str(path)]
+    status, _, _ = run_main([*argv, "--output-dir", str(tmp_path)])
+    assert status == 0
+    rows = read_csv(tmp_path / "search_digits.csv")
+    assert sorted(json.loads(r["params"])["n_components"] for r in rows) == [3, 5]

@@ -1,0 +1,109 @@
+"""The MNIST hyperparameter search of ``skae.compare``, one method per process.
+
+Each step is ``python -m skae.compare --dataset mnist --search-only --search-n-train
+10000 --methods ...``: candidates fit on a stratified 10000 of the 50000 training images
+left after carving a stratified validation set of 10000 out of the 60000 (the test set
+is never read), ranked by the validation accuracy of a StandardScaler +
+LogisticRegression for each C. One process per method keeps each under ~10 minutes on
+an idle 2-core machine; the results go to ``benchmarks/results/search_mnist/<step>/``.
+``--summarize`` merges the chosen settings into ``benchmarks/results/search_mnist/
+chosen.json`` (for ``python -m skae.compare --dataset mnist --presets ...``) and writes
+the best candidate of each method to ``benchmarks/results/search_mnist.md``.
+
+Run from the repository root::
+
+    python benchmarks/search_mnist.py --data-home ../shared/data/mnist  # all steps
+    python benchmarks/search_mnist.py --summarize                       # tables only
+"""
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+RESULTS = Path(__file__).parent / "results" / "search_mnist"
+# step name -> extra arguments of python -m skae.compare
+STEPS = {
+    "pixels_pca": ["--methods", "pixels,pca"],
+    "tied_ae": ["--methods", "tied_ae"],
+    "sparse_ae": ["--methods", "sparse_ae"],
+    "denoising_ae": ["--methods", "denoising_ae"],
+    "rbm": ["--methods", "rbm"],
+    "sparsity_kinds": [
+        "--methods",
+        "sparse_ae",
+        "--search-space",
+        str(RESULTS / "space_sparsity_kinds.json"),
+    ],
+}
+
+
+def run(step, data_home):
+    output = RESULTS / step
+    output.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "skae.compare", "--dataset", "mnist"]
+    command += ["--data-home", data_home, "--search-only", "--search-n-train", "10000"]
+    command += [*STEPS[step], "--output-dir", str(output)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENBLAS_")}
+    print(" ".join(command), flush=True)
+    with (output / "log.txt").open("w", encoding="utf-8") as log:
+        subprocess.run(command, check=True, stdout=log, stderr=subprocess.STDOUT, env=env)
+
+
+def summarize():
+    """Merge every step: each method's best candidate over all steps is its preset."""
+    lines = [
+        "# MNIST search: the best candidate of each method in each step",
+        "",
+        "Candidates fit on 10000 training images, ranked on a stratified validation set",
+        "of 10000 other training images (`benchmarks/search_mnist.py`; every candidate in",
+        "`benchmarks/results/search_mnist/<step>/search_mnist.md`). A method's preset is its",
+        "best candidate over all steps (`benchmarks/results/search_mnist/chosen.json`).",
+        "",
+        "| step | method | best settings | C | validation accuracy | extractor fit (s) |",
+        "|---|---|---|---:|---:|---:|",
+    ]
+    best = {}
+    for step in STEPS:
+        table = RESULTS / step / "search_mnist.csv"
+        if not table.exists():
+            lines.append(f"| {step} | (not run) | | | | |")
+            continue
+        with table.open(newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        for method in dict.fromkeys(r["method"] for r in rows):
+            top = max((r for r in rows if r["method"] == method), key=_accuracy)
+            lines.append(
+                f"| {step} | {method} | `{top['params']}` | {top['C']} | "
+                f"{_accuracy(top):.4f} | {float(top['fit_time_s']):.0f} |"
+            )
+            if method not in best or _accuracy(top) > _accuracy(best[method]):
+                best[method] = top
+    chosen = {name: json.loads(row["params"]) for name, row in best.items()}
+    chosen["classifier"] = {name: {"C": float(row["C"])} for name, row in best.items()}
+    (RESULTS / "chosen.json").write_text(json.dumps(chosen, indent=2, sort_keys=True) + "\n")
+    (RESULTS.parent / "search_mnist.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+
+
+def _accuracy(row):
+    return float(row["val_accuracy"])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-home", default="../shared/data/mnist")
+    parser.add_argument("--steps", default=",".join(STEPS), help="comma-separated steps")
+    parser.add_argument("--summarize", action="store_true", help="only write the tables")
+    args = parser.parse_args(argv)
+    if not args.summarize:
+        for step in args.steps.split(","):
+            run(step, args.data_home)
+    summarize()
+
+
+if __name__ == "__main__":
+    main()
