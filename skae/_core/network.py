@@ -430,7 +430,8 @@ class Network:
         for index, layer in enumerate(self.layers):
             if layer.tied_to is None and layer.alpha > 0:
                 g = [grads[index].weights] if grad is not None else None
-                value += weight_decay([params[index].weights], layer.alpha, g)
+                scratch = [ws.weight_scratch[index]] if grad is not None else None
+                value += weight_decay([params[index].weights], layer.alpha, g, scratch)
         return value
 
     def _contraction_values(self, params, ws, rows, n_samples):
