@@ -32,6 +32,7 @@ from sklearn.neural_network import MLPRegressor
 # this checkout's skae first (a script's own folder, not the working directory, is on the path)
 sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parent)]
 from _harness import (  # noqa: E402
+    CLOCKS,
     REPO_ROOT,
     RESULTS,
     Environment,
@@ -298,14 +299,14 @@ def memory_estimator(X):
 
 
 # -- profile ---------------------------------------------------------------------------
-def profile_epoch(X, n_rows=15):
+def profile_epoch(X, clock, n_rows=15):
     """cProfile of one skae adam epoch (the estimator's fit): top functions by own time.
 
     NumPy ufuncs (``np.matmul``, ``np.exp``, in-place operators) do not show up as
     entries of their own: their time is the own time of the Python function calling
     them.
     """
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile(clock)  # the clock of the timings
     run = skae_fit("adam")(X)
     profiler.enable()
     run()
@@ -500,7 +501,7 @@ def main(argv=None):
 
     log("profile: cProfile of one skae adam epoch")
     wait_for_quiet(LoadMeter(), patience)
-    profile_total, profile_rows = profile_epoch(X32)
+    profile_total, profile_rows = profile_epoch(X32, CLOCKS[args.clock])
 
     memory_table = markdown_table(
         ["n_samples", "X MB", "objective+gradient peak MB", "lbfgs fit(max_iter=1) peak MB"],
@@ -551,7 +552,8 @@ def main(argv=None):
             "",
             memory_table,
             "",
-            f"## Profile: one skae adam epoch (fit), {profile_total:.2f} s under cProfile",
+            f"## Profile: one skae adam epoch (fit), {profile_total:.2f} s {args.clock} time "
+            "under cProfile",
             "",
             "Top functions by own time; NumPy ufuncs (matmul, exp, in-place arithmetic) "
             "are counted in the Python function that calls them.",
