@@ -31,9 +31,9 @@ from pathlib import Path
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-# this checkout's skae (not another installed copy) and its bench_training helpers
+# this checkout's skae (not another installed copy) and the benchmarks' shared harness
 sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parent)]
-from bench_training import (  # noqa: E402  the same measurement and environment report
+from _harness import (  # noqa: E402  the same measurement and environment report
     blas_libraries,
     command_line,
     cpu_model,

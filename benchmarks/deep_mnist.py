@@ -143,6 +143,7 @@ def mean_activations(stack, X):
 
 def classifier(stack, quick, **params):
     defaults = dict(
+        alpha=1e-4,  # what the depth and few-label runs used; the headline searches it
         learning_rate_init=0.001,
         batch_size=100,
         max_iter=2 if quick else 30,
@@ -244,7 +245,7 @@ def experiment_depth(args):
         ],
         rows,
         "Layers 1000-500-250 (first denoising, q = 0.25, cross entropy); classifiers with a "
-        "softmax head, dropout 0.2 on the codes, Adam, 30 epochs.",
+        "softmax head, dropout 0.2 on the codes, weight decay 1e-4, Adam, 30 epochs.",
         write=not args.quick,
     )
 
@@ -308,10 +309,11 @@ def experiment_few_labels(args):
         ],
         rows,
         "The network: 784-1000-500-10 (denoising first layer, q = 0.25), softmax head, dropout "
-        "0.2, Adam, 50 epochs on the labelled rows; pretrained greedily on all 60000 training "
-        "images without their labels (`AutoencoderClassifier.fit(X, y)` with y = -1 on the "
-        "unlabelled rows). Its settings were fixed beforehand, not tuned. Logistic "
-        "regression: C chosen by 5-fold CV on the labelled rows.",
+        "0.2, weight decay 1e-4, Adam, 50 epochs on the labelled rows; pretrained greedily "
+        "on all 60000 training images without their labels "
+        "(`AutoencoderClassifier.fit(X, y)` with y = -1 on the unlabelled rows). Its "
+        "settings were fixed beforehand, not tuned. Logistic regression: C chosen by "
+        "5-fold CV on the labelled rows.",
         write=not args.quick,
     )
 
@@ -323,27 +325,74 @@ def _cv_pixels(X, y):
     return search.fit(X, y).best_estimator_
 
 
+def headline_stack(quick):
+    """Greedy pretraining only: the supervised fine-tuning follows (Vincent et al. 2010)."""
+    return make_stack(2, quick=quick).set_params(fine_tune_max_iter=0)
+
+
 def experiment_headline(args):
-    """The fine-tuned classifier on the full training set (goal: >= 98.9%)."""
+    """The fine-tuned classifier on the full training set (goal: >= 98.9%).
+
+    The search trains each candidate on a stratified ``--search-n-train`` rows of the
+    fitting part and scores it on the validation split (one pretraining serves every
+    fine-tuning of the search: ``pretrain="prefit"``); the chosen setting is refitted on
+    all training images, pretraining included, and the test set is scored once.
+    """
     (X_fit, y_fit, X_val, y_val), (X, y, X_test, y_test) = splits(
         args.data_home, args.n_train, args.quick
     )
-    candidates = [dict(dropout=0.2, input_dropout=0.0), dict(dropout=0.5, input_dropout=0.2)]
+    candidates = [
+        dict(alpha=alpha, dropout=dropout, input_dropout=input_dropout)
+        for alpha in (1e-4, 1e-6)
+        for dropout, input_dropout in ((0.2, 0.0), (0.5, 0.2))
+    ]
     scores = []
-    for params in candidates:
-        model = classifier(make_stack(2, quick=args.quick), args.quick, **params)
-        model, seconds = timed(lambda model=model: model.fit(X_fit, y_fit))
-        scores.append(model.score(X_val, y_val))
-        log(f"headline candidate {params}: validation {scores[-1]:.4f} in {seconds:.0f} s")
-    chosen = candidates[int(np.argmax(scores))]
-    model = classifier(make_stack(2, quick=args.quick), args.quick, **chosen)
+    if args.fixed:  # no search: a setting fixed beforehand (Hinton et al.'s dropout rates)
+        candidates = [dict(alpha=1e-4, dropout=0.5, input_dropout=0.2)]
+    else:
+        n_search = min(args.search_n_train, X_fit.shape[0])
+        X_search, _, y_search, _ = (
+            train_test_split(X_fit, y_fit, train_size=n_search, stratify=y_fit, random_state=0)
+            if n_search < X_fit.shape[0]
+            else (X_fit, None, y_fit, None)
+        )
+        pretrained = headline_stack(args.quick).fit(X_search)
+        for params in candidates:
+            model = classifier(pretrained, args.quick, pretrain="prefit", **params)
+            model, seconds = timed(lambda model=model: model.fit(X_search, y_search))
+            scores.append(model.score(X_val, y_val))
+            log(f"headline candidate {params}: validation {scores[-1]:.4f} in {seconds:.0f} s")
+    chosen = candidates[int(np.argmax(scores))] if scores else candidates[0]
+    final = dict(chosen)
+    if args.early_stopping:  # the number of epochs chosen on a validation split too
+        final.update(early_stopping=True, n_iter_no_change=10, max_iter=args.max_epochs)
+    model = classifier(headline_stack(args.quick), args.quick, verbose=1, **final)
     model, seconds = timed(lambda: model.fit(X, y))
-    rows = [[f"{p} (validation)", f"{s:.4f}"] for p, s in zip(candidates, scores, strict=True)]
+    rows = [[f"{p} (validation)", f"{s:.4f}"] for p, s in zip(candidates, scores, strict=False)]
     test = model.score(X_test, y_test)
-    rows.append([f"chosen {chosen}, refit on all training images (test)", f"{test:.4f}"])
-    notes = f"Whole fit of the chosen model, pretraining included: {seconds:.0f} s."
+    refit = "refit on all training images"
+    if args.early_stopping:
+        refit = (
+            f"refit with early stopping (10% held out; {model.n_iter_} epochs run, the best, "
+            f"epoch {int(np.argmax(model.validation_scores_)) + 1}, kept; validation "
+            f"{model.best_validation_score_:.4f})"
+        )
+    rows.append([f"chosen {chosen}, {refit} (test)", f"{test:.4f}"])
+    notes = (
+        "784-1000-500-10: a denoising (q = 0.25, cross entropy) then a plain sigmoid layer, "
+        "pretrained greedily, then a softmax head and the whole network fine-tuned on the "
+        "labels (Adam, batch 100, 30 epochs). Whole fit of the chosen model, pretraining "
+        f"included: {seconds:.0f} s."
+    )
+    if args.fixed:
+        notes += " No search: the setting was fixed beforehand, so no validation score."
+    else:
+        notes += (
+            f" Search: each candidate fine-tuned on {n_search} training images, scored on "
+            f"the {X_val.shape[0]} validation images."
+        )
     report(
-        "headline",
+        "headline_fixed" if args.fixed else "headline_es" if args.early_stopping else "headline",
         "Fine-tuned AutoencoderClassifier on MNIST",
         ["setting", "accuracy"],
         rows,
@@ -361,6 +410,7 @@ EXPERIMENTS = {
 
 
 def main(argv=None):
+    global EPOCHS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("experiment", choices=sorted(EXPERIMENTS))
     parser.add_argument("--data-home", required=True, help="folder of the MNIST IDX files")
@@ -370,8 +420,21 @@ def main(argv=None):
     parser.add_argument(
         "--epochs", type=int, default=EPOCHS, help="pretraining and fine-tuning epochs"
     )
+    parser.add_argument(
+        "--fixed", action="store_true", help="headline: no search, the settings fixed beforehand"
+    )
+    parser.add_argument(
+        "--search-n-train", type=int, default=10000, help="headline: rows each candidate sees"
+    )
+    parser.add_argument(
+        "--early-stopping",
+        action="store_true",
+        help="headline: refit with early stopping on 10%% of the training images",
+    )
+    parser.add_argument(
+        "--max-epochs", type=int, default=60, help="headline: epochs with --early-stopping"
+    )
     args = parser.parse_args(argv)
-    global EPOCHS
     EPOCHS = args.epochs
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

@@ -80,6 +80,33 @@ def warn_training_status(estimator, status, history, solver, max_iter):
         )
 
 
+def minibatch_size(batch_size, n_samples):
+    """The rows per minibatch: ``"auto"`` is ``min(200, n_samples)``, as in scikit-learn."""
+    return min(200 if batch_size == "auto" else batch_size, n_samples)
+
+
+class ReconstructionScoreMixin:
+    """``score``: the mean of ``score_samples``, minus the reconstruction loss."""
+
+    def score(self, X, y=None):
+        """Negative mean reconstruction loss, so that a higher score is better.
+
+        Lets :class:`~sklearn.model_selection.GridSearchCV` tune an autoencoder on its
+        own, without a classifier.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+        """
+        return float(np.mean(self.score_samples(X)))
+
+
 def restore_on_error(fit):
     """Run ``fit(self, ...)``; on any error put the estimator's attributes back as they were.
 
@@ -103,7 +130,11 @@ def restore_on_error(fit):
 
 
 class BaseAutoencoder(
-    PersistenceMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+    PersistenceMixin,
+    ReconstructionScoreMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    BaseEstimator,
 ):
     """Base class of the skae autoencoders. Use one of the public subclasses."""
 
@@ -118,6 +149,7 @@ class BaseAutoencoder(
         "sparsity_target": [Interval(Real, 0, 1, closed="neither")],
         "sparsity_weight": [Interval(Real, 0, None, closed="left")],
         "contraction_weight": [Interval(Real, 0, None, closed="left")],
+        "transform_k_factor": [Interval(Real, 1, None, closed="left"), None],
         "noise": [StrOptions(set(NOISES))],
         "noise_level": [Interval(Real, 0, None, closed="left")],
         "solver": [StrOptions(set(FULL_BATCH_METHODS) | MINIBATCH_SOLVERS)],
@@ -174,6 +206,12 @@ class BaseAutoencoder(
                 f"sparsity={self.sparsity!r} (the contractive penalty of a masked code is "
                 "not defined here); use sparsity='kl' or contraction_weight=0."
             )
+        if self.transform_k_factor is not None and self.sparsity != "top_k":
+            raise ValueError(
+                f"transform_k_factor={self.transform_k_factor} reads the code with the top "
+                f"alpha k units of sparsity='top_k'; got sparsity={self.sparsity!r}. Set "
+                "transform_k_factor=None."
+            )
         if self.noise in ("masking", "salt_and_pepper") and self.noise_level > 1:
             raise ValueError(
                 f"noise_level is a probability for noise={self.noise!r} and must be in "
@@ -199,8 +237,16 @@ class BaseAutoencoder(
             sparsity_target=self.sparsity_target,
             sparsity_weight=self.sparsity_weight,
             contraction_weight=self.contraction_weight,
+            transform_k=self._transform_k(),
             dtype=dtype,
         )
+
+    def _transform_k(self):
+        """Units kept per row by transform (top-k reading of the code), or None for all."""
+        if self.transform_k_factor is None:
+            return None
+        k = make_sparsity("top_k", self.sparsity_target, 0.0, self.n_components, self.activation).k
+        return min(self.n_components, max(1, int(round(self.transform_k_factor * k))))
 
     def _layers(self, n_features, tied_to=None):
         """This autoencoder's (encoder, decoder) as layers of a deeper network.
@@ -414,7 +460,7 @@ class BaseAutoencoder(
             solver=self.solver,
             learning_rate=self.learning_rate_init,
             momentum=self.momentum,
-            batch_size=self._batch_size(X.shape[0]),
+            batch_size=minibatch_size(self.batch_size, X.shape[0]),
             max_iter=self.max_iter,
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
@@ -442,11 +488,6 @@ class BaseAutoencoder(
                 f"warm_start/partial_fit continue a model fitted with tied={not self.tied}, "
                 f"but tied={self.tied}. Fit with warm_start=False to change it."
             )
-
-    def _batch_size(self, n_samples):
-        if self.batch_size == "auto":
-            return min(200, n_samples)
-        return min(self.batch_size, n_samples)
 
     # -- transformer API ---------------------------------------------------------------
     def _check_fitted_input(self, X):
@@ -526,24 +567,6 @@ class BaseAutoencoder(
         losses = lambda block: network.sample_losses(theta, block)  # noqa: E731
         return np.negative(map_row_blocks(losses, X, scores, self.chunk_size), out=scores)
 
-    def score(self, X, y=None):
-        """Negative mean reconstruction loss, so that a higher score is better.
-
-        Lets :class:`~sklearn.model_selection.GridSearchCV` tune an autoencoder on its
-        own, without a classifier.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        score : float
-        """
-        return float(np.mean(self.score_samples(X)))
-
     @property
     def _n_features_out(self):
         return self.components_.shape[0]
@@ -602,6 +625,10 @@ default={output_activation!r}
         Weight of the contractive penalty (Rifai et al., 2011), the squared Frobenius
         norm of the encoder's Jacobian averaged over the samples,
         ``1/m sum_i sum_j f'(z_ij)^2 ||W_j||^2``; 0 turns it off.
+    transform_k_factor : float >= 1 or None, default={transform_k_factor}
+        With ``sparsity="top_k"``, ``transform`` keeps the ``round(alpha * k)`` largest
+        activations of each sample, alpha being this factor (the k-sparse paper reads
+        its codes with alpha = 3); None returns all activations.
     noise : {{"masking", "gaussian", "salt_and_pepper"}}, default={noise!r}
         Corruption of the input during fit only: masking sets each input to 0 with
         probability q; gaussian adds N(0, q^2); salt_and_pepper sets each input to 0 or

@@ -18,6 +18,8 @@ from ._base import (
     FULL_BATCH_SOLVERS,
     MINIBATCH_SOLVERS,
     BaseAutoencoder,
+    ReconstructionScoreMixin,
+    minibatch_size,
     new_generator,
     restore_on_error,
     warn_training_status,
@@ -84,7 +86,11 @@ def store_unrolled_params(autoencoders, network, theta):
 
 
 class StackedAutoencoder(
-    PersistenceMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseComposition
+    PersistenceMixin,
+    ReconstructionScoreMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _BaseComposition,
 ):
     """A deep autoencoder built from named autoencoders, as a Pipeline is built from steps.
 
@@ -255,11 +261,6 @@ class StackedAutoencoder(
         self.n_iter_ = history.n_iter
         self.loss_curve_ = history.loss_curve
 
-    def _batch_size(self, n_samples):
-        if self.fine_tune_batch_size == "auto":
-            return min(200, n_samples)
-        return min(self.fine_tune_batch_size, n_samples)
-
     def _train(self, network, theta, X, history, rng, incremental):
         first = self.steps[0][1]
         corruption = first._corruption(0)
@@ -271,7 +272,7 @@ class StackedAutoencoder(
                     X,
                     solver=self.fine_tune_solver,
                     learning_rate=self.fine_tune_learning_rate,
-                    batch_size=self._batch_size(X.shape[0]),
+                    batch_size=minibatch_size(self.fine_tune_batch_size, X.shape[0]),
                     max_iter=max(1, self.fine_tune_max_iter),
                     tol=self.tol,
                     n_iter_no_change=self.n_iter_no_change,
@@ -410,21 +411,6 @@ class StackedAutoencoder(
         network = unrolled_network(self.autoencoders_, X.shape[1], X.dtype)
         theta = network.pack(fitted_layer_params(self.autoencoders_))
         return -network.sample_losses(theta, X)
-
-    def score(self, X, y=None):
-        """Negative mean reconstruction loss (higher is better).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        score : float
-        """
-        return float(np.mean(self.score_samples(X)))
 
     def _gradient_problem(self, X, random_state):
         """``(network, theta, objective keywords)`` for ``check_gradients``."""

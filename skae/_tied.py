@@ -37,6 +37,7 @@ class TiedAutoencoder(BaseAutoencoder):
         sparsity_target=0.05,
         sparsity_weight=0.0,
         contraction_weight=0.0,
+        transform_k_factor=None,
         noise="masking",
         noise_level=0.0,
         solver="lbfgs",

@@ -11,7 +11,11 @@ estimator, or a ``Pipeline`` with skae steps, like any scikit-learn model::
     onx = to_onnx(pipeline, X[:1].astype(np.float32))
 
 The exported graph is ``transform``: ``f(X @ components_.T + intercept_hidden_)`` with the
-hidden activation f, in the dtype of the example input (float32 or float64). Sparse input
+hidden activation f, in the dtype of the example input (float32 or float64); for a
+``StackedAutoencoder`` the encoders one after the other; for an ``AutoencoderClassifier``
+the encoders, the softmax layer (``predict_proba``) and the most probable class
+(``predict``), with skl2onnx's usual ``zipmap`` option. A top-k reading of the code
+(``transform_k_factor``) is not exported. Sparse input
 is not part of ONNX: feed dense rows. Needs the ``onnx`` extra
 (``pip install "skae[onnx]"``).
 """
@@ -22,24 +26,31 @@ try:
     from skl2onnx import update_registered_converter
     from skl2onnx.algebra.onnx_ops import (
         OnnxAdd,
+        OnnxArgMax,
+        OnnxArrayFeatureExtractor,
         OnnxIdentity,
         OnnxMatMul,
         OnnxMul,
         OnnxRelu,
+        OnnxReshape,
         OnnxSigmoid,
+        OnnxSoftmax,
         OnnxTanh,
     )
     from skl2onnx.common.data_types import guess_numpy_type
+    from skl2onnx.common.shape_calculator import calculate_linear_classifier_output_shapes
 except ImportError as error:  # pragma: no cover - depends on the environment
     raise ImportError('skae.onnx needs skl2onnx and onnx: pip install "skae[onnx]"') from error
 
+from ._classifier import AutoencoderClassifier
 from ._denoising import DenoisingAutoencoder
 from ._sparse import SparseAutoencoder
+from ._stacked import StackedAutoencoder
 from ._tied import TiedAutoencoder
 
 __all__ = ["register_converters"]
 
-ESTIMATORS = (SparseAutoencoder, DenoisingAutoencoder, TiedAutoencoder)
+ESTIMATORS = (SparseAutoencoder, DenoisingAutoencoder, TiedAutoencoder, StackedAutoencoder)
 
 
 def _activation(name, z, op_version, output_names):
@@ -58,27 +69,81 @@ def _activation(name, z, op_version, output_names):
     raise NotImplementedError(f"No ONNX conversion for activation={name!r}.")
 
 
+def _encoders(estimator):
+    """The single-layer autoencoders whose encoders make the exported transform."""
+    if isinstance(estimator, StackedAutoencoder):
+        return estimator.autoencoders_
+    if isinstance(estimator, AutoencoderClassifier):
+        return _encoders(estimator.autoencoder_)
+    return [estimator]
+
+
 def _shape_calculator(operator):
-    """Output: (N, n_components) of the input's tensor type."""
-    estimator = operator.raw_operator
+    """Output: (N, n_components of the top code) of the input's tensor type."""
+    top = _encoders(operator.raw_operator)[-1]
     input_type = operator.inputs[0].type.__class__
     n_rows = operator.inputs[0].get_first_dimension()
-    operator.outputs[0].type = input_type([n_rows, estimator.components_.shape[0]])
+    operator.outputs[0].type = input_type([n_rows, top.components_.shape[0]])
+
+
+def _dtype(X):
+    dtype = guess_numpy_type(X.type)
+    return dtype if dtype in (np.float32, np.float64) else np.float32
+
+
+def _encode(estimator, X, dtype, op_version, output_names=None):
+    """The encoders ``f_l(a W_l^T + b_l)`` chained from X, as ONNX nodes."""
+    encoders = _encoders(estimator)
+    a = X
+    for index, encoder in enumerate(encoders):
+        if getattr(encoder, "transform_k_factor", None) is not None:
+            raise NotImplementedError(
+                "ONNX export of a top-k reading of the code (transform_k_factor) is not "
+                "supported; export with transform_k_factor=None."
+            )
+        weights = np.ascontiguousarray(encoder.components_.T, dtype=dtype)
+        bias = encoder.intercept_hidden_.astype(dtype)
+        z = OnnxAdd(OnnxMatMul(a, weights, op_version=op_version), bias, op_version=op_version)
+        last = index == len(encoders) - 1
+        a = _activation(encoder.activation, z, op_version, output_names if last else None)
+    return a
 
 
 def _converter(scope, operator, container):
-    """``transform``: the encoder ``f(X W^T + b)`` in the input's dtype."""
-    estimator = operator.raw_operator
+    """``transform``: the encoder(s) ``f(X W^T + b)`` in the input's dtype."""
+    X = operator.inputs[0]
+    hidden = _encode(
+        operator.raw_operator, X, _dtype(X), container.target_opset, operator.outputs[:1]
+    )
+    hidden.add_to(scope, container)
+
+
+def _classifier_converter(scope, operator, container):
+    """``predict`` and ``predict_proba``: the encoders, then the softmax layer."""
+    classifier = operator.raw_operator
     op_version = container.target_opset
     X = operator.inputs[0]
-    dtype = guess_numpy_type(X.type)
-    if dtype not in (np.float32, np.float64):
-        dtype = np.float32
-    weights = np.ascontiguousarray(estimator.components_.T, dtype=dtype)
-    bias = estimator.intercept_hidden_.astype(dtype)
-    z = OnnxAdd(OnnxMatMul(X, weights, op_version=op_version), bias, op_version=op_version)
-    hidden = _activation(estimator.activation, z, op_version, operator.outputs[:1])
-    hidden.add_to(scope, container)
+    dtype = _dtype(X)
+    code = _encode(classifier, X, dtype, op_version)
+    weights = np.ascontiguousarray(classifier.coef_.T, dtype=dtype)
+    z = OnnxAdd(
+        OnnxMatMul(code, weights, op_version=op_version),
+        classifier.intercept_.astype(dtype),
+        op_version=op_version,
+    )
+    probabilities = OnnxSoftmax(
+        z, axis=1, op_version=op_version, output_names=operator.outputs[1:2]
+    )
+    best = OnnxArgMax(probabilities, axis=1, keepdims=0, op_version=op_version)
+    # ArrayFeatureExtractor keeps a leading axis of 1: reshape to one label per row
+    labels = OnnxReshape(
+        OnnxArrayFeatureExtractor(np.asarray(classifier.classes_), best, op_version=op_version),
+        np.array([-1], dtype=np.int64),
+        op_version=op_version,
+        output_names=operator.outputs[:1],
+    )
+    probabilities.add_to(scope, container)
+    labels.add_to(scope, container)
 
 
 def register_converters():
@@ -90,6 +155,13 @@ def register_converters():
         update_registered_converter(
             estimator, f"Skae{estimator.__name__}", _shape_calculator, _converter
         )
+    update_registered_converter(
+        AutoencoderClassifier,
+        "SkaeAutoencoderClassifier",
+        calculate_linear_classifier_output_shapes,
+        _classifier_converter,
+        options={"zipmap": [True, False, "columns"], "nocl": [True, False]},
+    )
 
 
 register_converters()

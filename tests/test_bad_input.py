@@ -105,6 +105,11 @@ FIT_CASES = [
     ("1-D X",              {},                                        one_row,    "2D array"),
     ("complex X",          {},                                        complex_,   "[Cc]omplex"),
     ("text X",             {},                                        text,       "float"),
+    ("sparsity kind",      {"sparsity": "l1"},                        clean,      "sparsity"),
+    ("contraction < 0",    {"contraction_weight": -1.0},              clean,      "contraction_weight"),
+    ("contraction, top_k", {"contraction_weight": 0.1, "sparsity": "top_k"}, clean, "contraction_weight"),
+    ("alpha k < k",        {"sparsity": "top_k", "transform_k_factor": 0.5}, clean, "transform_k_factor"),
+    ("alpha k, not top_k", {"transform_k_factor": 3.0},               clean,      "transform_k_factor"),
 ]  # fmt: skip
 
 
@@ -188,3 +193,52 @@ def test_sparse_coo_input_is_accepted_not_refused(X):
     # the table's counterpart: a format that is converted, not an error
     ae = fitted(SparseAutoencoder, coo(X))
     np.testing.assert_allclose(ae.transform(coo(X)), ae.transform(X))
+
+
+# -- the deep estimators: their own parameters, and their layers' checks before any work
+def stack(**params):
+    from skae import StackedAutoencoder
+
+    layers = [("a", SparseAutoencoder(6, max_iter=2)), ("b", TiedAutoencoder(3, max_iter=2))]
+    return StackedAutoencoder(layers, fine_tune_max_iter=2).set_params(**params)
+
+
+def classifier(**params):
+    from skae import AutoencoderClassifier
+
+    return AutoencoderClassifier(SparseAutoencoder(6, max_iter=2), max_iter=2).set_params(**params)
+
+
+labels = np.arange(60) % 3
+
+# what is wrong               estimator with the wrong parameter                         data     y            message
+DEEP_CASES = [
+    ("stack: no steps",            lambda: stack(steps=[]),                                   clean,   None,        "non-empty"),
+    ("stack: not an autoencoder",  lambda: stack(steps=[("a", object())]),                    clean,   None,        "skae autoencoder"),
+    ("stack: step names repeat",   lambda: stack(steps=[("a", SparseAutoencoder()), ("a", TiedAutoencoder())]), clean, None, "unique"),
+    ("stack: layer parameter",     lambda: stack(a__sparsity_target=2.0),                     clean,   None,        "sparsity_target"),
+    ("stack: layer CE, X < 0",     lambda: stack(a__loss="cross_entropy"),                    negative, None,       r"X in \[0, 1\]"),
+    ("stack: fine_tune_max_iter",  lambda: stack(fine_tune_max_iter=-1),                      clean,   None,        "fine_tune_max_iter"),
+    ("stack: fine_tune_solver",    lambda: stack(fine_tune_solver="newton"),                  clean,   None,        "fine_tune_solver"),
+    ("stack: NaN in X",            lambda: stack(),                                           with_nan, None,       "NaN"),
+    ("clf: dropout 1",             lambda: classifier(dropout=1.0),                           clean,   labels,      "dropout"),
+    ("clf: input_dropout < 0",     lambda: classifier(input_dropout=-0.1),                    clean,   labels,      "input_dropout"),
+    ("clf: pretrain text",         lambda: classifier(pretrain="yes"),                        clean,   labels,      "pretrain"),
+    ("clf: not an autoencoder",    lambda: classifier(autoencoder=object()),                  clean,   labels,      "autoencoder"),
+    ("clf: one labelled class",    lambda: classifier(),                                      clean,   np.r_[[1] * 30, [-1] * 30], "at least 2 classes"),
+    ("clf: y of the wrong length", lambda: classifier(),                                      clean,   labels[:10], "inconsistent"),
+    ("clf: continuous y",          lambda: classifier(),                                      clean,   np.linspace(0, 1, 60), "continuous"),
+    ("clf: early stop, lbfgs",     lambda: classifier(early_stopping=True, solver="lbfgs"),   clean,   labels,      "early_stopping"),
+    ("clf: layer parameter, random start", lambda: classifier(pretrain=False, autoencoder=SparseAutoencoder(0)), clean, labels, "n_components"),
+    ("clf: prefit, not fitted",    lambda: classifier(pretrain="prefit"),                     clean,   labels,      "not fitted"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "make,make_X,y,match", [case[1:] for case in DEEP_CASES], ids=[case[0] for case in DEEP_CASES]
+)
+def test_deep_estimators_refuse_bad_input_by_name(make, make_X, y, match, X):
+    estimator = make()
+    with pytest.raises((ValueError, TypeError), match=match):
+        estimator.fit(make_X(X)) if y is None else estimator.fit(make_X(X), y)
+    assert not hasattr(estimator, "n_features_in_")  # refused before any training

@@ -147,6 +147,17 @@ def test_top_k_is_rho_times_n_components_in_training():
     assert (np.count_nonzero(codes, axis=1) <= 3).all()
 
 
+def test_transform_k_factor_reads_the_top_alpha_k_units(digits):
+    X, _ = digits
+    params = dict(activation="relu", sparsity="top_k", sparsity_target=0.1, max_iter=5)
+    ae = SparseAutoencoder(40, transform_k_factor=2.0, random_state=0, **params).fit(X[:200])
+    codes = ae.transform(X[:50])
+    assert (np.count_nonzero(codes, axis=1) <= 8).all()  # alpha k = 2 * round(0.1 * 40)
+    everything = SparseAutoencoder(40, random_state=0, **params).fit(X[:200]).transform(X[:50])
+    # the kept values are the 8 largest of the full code, unchanged
+    np.testing.assert_allclose(np.sort(codes, 1)[:, -8:], np.sort(everything, 1)[:, -8:])
+
+
 def test_contraction_matches_its_formula():
     rng = np.random.default_rng(2)
     x = rng.random((9, 5))
@@ -314,6 +325,7 @@ def test_prefit_autoencoder_is_used_as_it_is(digits, monkeypatch):
     X, y = digits
     ae = SparseAutoencoder(16, max_iter=20, random_state=0).fit(X[:300])
     components = ae.components_.copy()
+
     def no_second_pretraining(self, X, y=None):
         raise AssertionError("a prefit autoencoder must not be fitted again")
 

@@ -83,7 +83,7 @@ def test_check_gradients_detects_a_wrong_gradient(data, monkeypatch):
     # The checker must be able to fail: break the weight-decay gradient by a factor 2.
     import skae._core.network as network
 
-    def wrong_decay(weights, alpha, grads=None):
+    def wrong_decay(weights, alpha, grads=None, scratches=None):
         value = sum(0.5 * alpha * float(np.vdot(w, w)) for w in weights)
         for w, g in zip(weights, grads or [], strict=False):
             g += 2 * alpha * w

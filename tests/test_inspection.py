@@ -73,8 +73,13 @@ def test_wider_gaussian_blob_has_larger_spread_and_lower_concentration():
     assert m.radius == 3  # 28 // 8
     assert np.all(np.diff(m.spread) > 0)
     assert np.all(np.diff(m.concentration) < 0)
-    # energy w**2 of a Gaussian of width s has width s / sqrt(2) per axis
-    assert m.spread[1] == pytest.approx(2 / np.sqrt(2) * np.sqrt(2), rel=1e-3)
+    # energy w**2 of a Gaussian of width s has width s / sqrt(2) per axis, so a spread
+    # of sqrt(2 * s**2 / 2) = s
+    assert m.spread[1] == pytest.approx(2, rel=1e-3)
+    assert m.spread[2] == pytest.approx(4, rel=1e-2)
+    # the roughness of a Gaussian of width s is 1 / (4 s**2): scale recovers s
+    assert m.scale[1] == pytest.approx(2, rel=0.05)
+    assert m.scale[2] == pytest.approx(4, rel=0.02)
 
 
 def test_grating_is_oriented_noise_is_rough_smooth_is_not():
@@ -196,6 +201,16 @@ def test_reconstruction_display_with_noise_uses_the_models_corruption(digits):
     expected = ae.inverse_transform(ae.transform(corrupted))
     np.testing.assert_allclose(grids[2][1:9, 10:18], expected[1].reshape(8, 8), rtol=1e-5)
     np.testing.assert_allclose(grids[0][1:9, 1:9], X[0].reshape(8, 8))
+
+
+def test_reconstruction_display_of_pca(digits):
+    pca = PCA(n_components=5).fit(digits)
+    display = ReconstructionDisplay.from_estimator(pca, digits[:4])
+    assert [ax.get_title() for ax in display.ax_] == ["original", "reconstructed"]
+    expected = pca.inverse_transform(pca.transform(digits[:4]))
+    np.testing.assert_allclose(
+        display.images_[1].get_array()[1:9, 1:9], expected[0].reshape(8, 8), rtol=1e-5
+    )
 
 
 def test_reconstruction_display_without_noise_has_two_rows(digits):

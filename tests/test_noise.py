@@ -91,6 +91,29 @@ def test_same_seed_and_key_same_noise_other_key_or_reseed_other_noise(kind):
     assert not np.array_equal(corruption(x, key=5), first)
 
 
+def test_gaussian_noise_of_sparse_input_is_the_dense_result():
+    rng = np.random.default_rng(1)
+    x = rng.random((40, 30)) * (rng.random((40, 30)) < 0.3)
+    from_sparse = Corruption("gaussian", 0.2, seed=3)(sp.csr_matrix(x), key=4)
+    assert type(from_sparse) is np.ndarray  # not np.matrix, not sparse
+    np.testing.assert_array_equal(from_sparse, Corruption("gaussian", 0.2, seed=3)(x, key=4))
+
+
+@pytest.mark.parametrize("kind,bound", [("masking", 2.0), ("salt_and_pepper", 3.0)])
+def test_float32_noise_is_drawn_in_float32(kind, bound):
+    # a float64 draw would double the temporaries of every float32 batch
+    import tracemalloc
+
+    x = np.random.default_rng(0).random((500, 1000), dtype=np.float32)
+    tracemalloc.start()
+    try:
+        Corruption(kind, 0.3, seed=0)(x)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < bound * x.nbytes, peak / x.nbytes
+
+
 # -- rho^ of tanh units: (a + 1) / 2 -----------------------------------------------------
 def test_tanh_reads_as_a_probability_by_a_plus_one_over_two():
     scale, shift = SPARSITY_MAPS["tanh"]

@@ -23,7 +23,13 @@ import pytest
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from skae import DenoisingAutoencoder, SparseAutoencoder, TiedAutoencoder
+from skae import (
+    AutoencoderClassifier,
+    DenoisingAutoencoder,
+    SparseAutoencoder,
+    StackedAutoencoder,
+    TiedAutoencoder,
+)
 
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, example, given, settings  # noqa: E402
@@ -50,6 +56,10 @@ DOCUMENTED_ERRORS = [
     r"noise_level is a probability",
     r"early_stopping=True needs a minibatch solver",
     r"early_stopping=True with validation_fraction=.* leaves no rows",
+    r"contraction_weight=.* is not supported with sparsity=",
+    r"transform_k_factor=.* reads the code with the top alpha k units",
+    r"leaves too few labelled rows",
+    r"needs labelled rows of at least 2 classes",
 ]
 
 
@@ -93,8 +103,11 @@ def estimators(draw):
         "loss": draw(st.sampled_from(["squared_error", "cross_entropy"])),
         "tied": draw(st.booleans()),
         "alpha": draw(st.sampled_from([0.0, 1e-4, 0.1, 10.0])),
+        "sparsity": draw(st.sampled_from(["kl", "kl", "top_k", "lifetime"])),
         "sparsity_target": draw(st.sampled_from([0.01, 0.05, 0.5, 0.99])),
         "sparsity_weight": draw(st.sampled_from([0.0, 0.0, 3.0, 100.0])),
+        "contraction_weight": draw(st.sampled_from([0.0, 0.0, 0.1, 10.0])),
+        "transform_k_factor": draw(st.sampled_from([None, None, 1.0, 3.0])),
         "noise": noise,
         "noise_level": draw(st.sampled_from([0.0, 0.1, 0.5, 1.0])),
         "solver": solver,
@@ -203,3 +216,68 @@ def test_blockwise_methods_match_one_block(X, chunk_size):
     np.testing.assert_allclose(blocks.transform(X), H, **tolerance)
     np.testing.assert_allclose(blocks.score_samples(X), scores, **tolerance)
     np.testing.assert_allclose(blocks.inverse_transform(H), X_hat, **tolerance)
+
+
+def fit_deep_or_documented_error(estimator, *fit_args):
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.filterwarnings("ignore", message="The training loss became non-finite")
+            estimator.fit(*fit_args)
+    except ValueError as error:
+        assert any(re.search(p, str(error)) for p in DOCUMENTED_ERRORS), str(error)
+        assert not hasattr(estimator, "n_features_in_")
+        hypothesis.event("refused")
+        return False
+    hypothesis.event("fitted")
+    return True
+
+
+@settings(PROFILE)
+@given(
+    layers=st.lists(estimators(), min_size=1, max_size=3),
+    X=data(),
+    fine_tune=st.integers(0, 3),
+    solver=st.sampled_from(["adam", "sgd", "lbfgs"]),
+)
+def test_stack_gives_a_finite_model_or_a_documented_error(layers, X, fine_tune, solver):
+    stack = StackedAutoencoder(
+        [(f"ae{i}", layer) for i, layer in enumerate(layers)],
+        fine_tune_max_iter=fine_tune,
+        fine_tune_solver=solver,
+        random_state=0,
+    )
+    if not fit_deep_or_documented_error(stack, X):
+        return
+    H = stack.transform(X)
+    assert H.shape == (X.shape[0], layers[-1].n_components) and H.dtype == X.dtype
+    assert np.all(np.isfinite(H))
+    X_hat = stack.inverse_transform(H)
+    assert X_hat.shape == X.shape and np.all(np.isfinite(X_hat))
+    assert np.all(np.isfinite(stack.score_samples(X)))
+    assert len(stack.loss_curve_) == stack.n_iter_
+
+
+@settings(PROFILE)
+@given(
+    autoencoder=estimators(),
+    X=data(),
+    label_seed=st.integers(0, 1000),
+    dropout=st.sampled_from([0.0, 0.5]),
+    pretrain=st.booleans(),
+    solver=st.sampled_from(["adam", "sgd", "lbfgs"]),
+)
+def test_classifier_gives_finite_probabilities_or_a_documented_error(
+    autoencoder, X, label_seed, dropout, pretrain, solver
+):
+    y = np.random.default_rng(label_seed).integers(-1, 3, X.shape[0])  # -1: unlabelled
+    clf = AutoencoderClassifier(
+        autoencoder, pretrain=pretrain, dropout=dropout, solver=solver, max_iter=3,
+        random_state=0,
+    )  # fmt: skip
+    if not fit_deep_or_documented_error(clf, X, y):
+        return
+    proba = clf.predict_proba(X)
+    assert proba.shape == (X.shape[0], clf.classes_.size) and np.all(np.isfinite(proba))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-4)
+    assert set(clf.predict(X)) <= set(clf.classes_) and -1 not in clf.classes_

@@ -167,6 +167,7 @@ class Network:
         # gradient check differentiates a fixed function where the selection is not
         # differentiable (at ties)
         self.held_masks = None
+        self.code_selection = None  # see encode
         # Layout of theta, worked out once: per layer, the slice of its own weights (None
         # if tied) and of its bias.
         slots, offset = [], 0
@@ -261,8 +262,16 @@ class Network:
         return a
 
     def encode(self, theta, x):
-        """The code: activations of the last encoder layer (no noise, all units kept)."""
-        return self._run_layers(self.unpack(theta), x, 0, self.n_encoder_layers)
+        """The code: activations of the last encoder layer (no noise).
+
+        All units are kept, unless ``code_selection`` (a :class:`TopKSparsity`) is set:
+        then each row keeps its largest activations, as the k-sparse paper reads its
+        codes with alpha k units.
+        """
+        code = self._run_layers(self.unpack(theta), x, 0, self.n_encoder_layers)
+        if self.code_selection is not None:
+            self.code_selection.select(code, np.empty_like(code))
+        return code
 
     def decode(self, theta, h):
         """The output of the layers after the code, from a code ``h``."""
@@ -421,7 +430,8 @@ class Network:
         for index, layer in enumerate(self.layers):
             if layer.tied_to is None and layer.alpha > 0:
                 g = [grads[index].weights] if grad is not None else None
-                value += weight_decay([params[index].weights], layer.alpha, g)
+                scratch = [ws.weight_scratch[index]] if grad is not None else None
+                value += weight_decay([params[index].weights], layer.alpha, g, scratch)
         return value
 
     def _contraction_values(self, params, ws, rows, n_samples):
@@ -522,6 +532,9 @@ class Autoencoder(Network):
         rho and beta; for "kl", ``sparsity_weight=0`` turns it off.
     contraction_weight : float
         Weight of the contractive penalty on the encoder.
+    transform_k : int or None
+        With it, :meth:`encode` keeps the ``transform_k`` largest activations of each
+        row (a top-k reading of the code); None keeps all.
     dtype : numpy dtype
     """
 
@@ -539,6 +552,7 @@ class Autoencoder(Network):
         sparsity_target=0.05,
         sparsity_weight=0.0,
         contraction_weight=0.0,
+        transform_k=None,
         dtype=np.float64,
     ):
         encoder = Layer(
@@ -556,3 +570,5 @@ class Autoencoder(Network):
         )
         super().__init__([encoder, decoder], loss, n_encoder_layers=1, dtype=dtype)
         self.tied = tied
+        if transform_k is not None:
+            self.code_selection = TopKSparsity(transform_k)

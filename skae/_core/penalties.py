@@ -18,18 +18,21 @@ import numpy as np
 from .activations import SPARSITY_MAPS, first_and_second_derivatives
 
 
-def weight_decay(weights, alpha, grads=None):
+def weight_decay(weights, alpha, grads=None, scratches=None):
     """L2 weight decay ``alpha / 2 * sum(W ** 2)`` over weight matrices, never biases.
 
-    If ``grads`` is given, ``alpha * W`` is added to each matching gradient in place.
+    If ``grads`` is given, ``alpha * W`` is added to each matching gradient in place,
+    through the matching buffer of ``scratches`` if given (no temporary array).
     """
     if alpha == 0:
         return 0.0
     value = 0.0
-    for w, g in zip(weights, grads or [None] * len(weights), strict=True):
+    n = len(weights)
+    for w, g, s in zip(weights, grads or [None] * n, scratches or [None] * n, strict=True):
         value += 0.5 * alpha * float(np.vdot(w, w))
         if g is not None:
-            g += alpha * w  # d/dW alpha/2 ||W||^2 = alpha W
+            # d/dW alpha/2 ||W||^2 = alpha W
+            g += alpha * w if s is None else np.multiply(w, alpha, out=s)
     return value
 
 

@@ -253,9 +253,11 @@ class FilterDisplay:
 class ReconstructionDisplay:
     """Rows of original, corrupted (if the model trained on noise) and reconstructed samples.
 
-    The corrupted row uses the model's own corruption (``noise`` and ``noise_level``),
-    as it saw its input during fit; the reconstruction is decoded from the row above it,
-    so a denoising autoencoder shows what it makes of a corrupted input.
+    The corrupted row uses the model's own corruption (``noise`` and ``noise_level``,
+    through the same ``skae._core.Corruption`` as ``fit``), so it shows the input as
+    the model saw it in training; it is a fresh draw of that noise, since training draws
+    anew for every minibatch of every epoch. The reconstruction is decoded from the row
+    above it, so a denoising autoencoder shows what it makes of a corrupted input.
 
     Parameters
     ----------
@@ -279,7 +281,8 @@ class ReconstructionDisplay:
     >>> from skae import DenoisingAutoencoder
     >>> from skae.inspection import ReconstructionDisplay
     >>> X = load_digits().data / 16
-    >>> ae = DenoisingAutoencoder(n_components=16, max_iter=3, random_state=0).fit(X)
+    >>> ae = DenoisingAutoencoder(n_components=16, noise_level=0.25, max_iter=3,
+    ...                           random_state=0).fit(X)
     >>> display = ReconstructionDisplay.from_estimator(ae, X[:6])
     >>> [ax.get_title().split(" ")[0] for ax in display.ax_]
     ['original', 'corrupted', 'reconstructed']
@@ -299,6 +302,8 @@ class ReconstructionDisplay:
         Parameters
         ----------
         estimator : fitted skae autoencoder
+            Or any fitted estimator with ``transform`` and ``inverse_transform``, such
+            as :class:`~sklearn.decomposition.PCA` (drawn without a corrupted row).
         X : array-like of shape (n_samples, n_features)
             The samples to show; keep it to a row's worth (about 5 to 20).
         image_shape : tuple of two ints or None, default=None
@@ -316,7 +321,8 @@ class ReconstructionDisplay:
         X = check_array(X, dtype=[np.float64, np.float32])
         rows = {"original": X}
         shown = X
-        if estimator.noise_level > 0:
+        # any estimator with transform and inverse_transform (e.g. PCA) has no noise
+        if getattr(estimator, "noise_level", 0) > 0:
             if random_state is None:
                 random_state = estimator.random_state
             seed = random_state if isinstance(random_state, Integral) else 0

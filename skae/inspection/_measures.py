@@ -69,6 +69,10 @@ def filter_measures(filters, image_shape=None, *, radius=None):
       ``2 sum w**2``, averaged over the two axes. A constant or slowly varying filter
       gives about 0, white noise about 1, a checkerboard 2: filters that "learn no
       meaningful pattern" look like noise and score near 1.
+    * ``scale``: ``1 / (2 sqrt(roughness))``, in pixels: the standard deviation of the
+      Gaussian blob as rough as the filter (for ``exp(-r**2 / (2 s**2))`` the roughness
+      is ``1 / (4 s**2)``). It grows with the width of the strokes a filter responds
+      to; white noise gives about 0.5.
     * ``orientedness``: the resultant length of the doubled angle of the filter's
       Fourier power (DC removed), ``|sum P(k) exp(2i angle(k))| / sum P(k)``, in [0, 1].
       A grating or a straight edge gives about 1, an isotropic blob or white noise
@@ -90,7 +94,7 @@ def filter_measures(filters, image_shape=None, *, radius=None):
     Returns
     -------
     measures : :class:`~sklearn.utils.Bunch`
-        ``concentration``, ``spread``, ``roughness``, ``orientedness``: ndarrays of
+        ``concentration``, ``spread``, ``roughness``, ``scale``, ``orientedness``: ndarrays of
         shape (n_filters,); ``radius``: the radius used. An all-zero filter gives NaN.
 
     Examples
@@ -136,6 +140,7 @@ def filter_measures(filters, image_shape=None, *, radius=None):
         diff_y = (np.diff(images, axis=1) ** 2).sum(axis=(1, 2))
         diff_x = (np.diff(images, axis=2) ** 2).sum(axis=(1, 2))
         roughness = (diff_y + diff_x) / (4 * total)
+        scale = 1 / (2 * np.sqrt(roughness))
 
         # orientedness: doubled-angle resultant of the Fourier power, DC left out
         power = np.abs(np.fft.fft2(images - images.mean(axis=(1, 2), keepdims=True))) ** 2
@@ -148,6 +153,7 @@ def filter_measures(filters, image_shape=None, *, radius=None):
         concentration=concentration,
         spread=spread,
         roughness=roughness,
+        scale=scale,
         orientedness=orientedness,
         radius=radius,
     )

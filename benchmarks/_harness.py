@@ -1,0 +1,526 @@
+"""What the speed benchmarks share: environment report, quiet round-robin timing, floors.
+
+``bench_training.py`` (one hidden layer) and ``bench_deep.py`` (the deep classifier) time
+their measurements with :func:`run_interleaved`, compare them with a floor made by
+:func:`dense_floor` (the matrix products of the same shapes, timed alone), and report
+with :func:`environment`, :func:`report_header`, :func:`time_table` and :class:`Goals`.
+
+A measurement is a factory ``make(X) -> run``: ``make`` builds what the run needs
+(untimed), ``run()`` is what is timed.
+"""
+
+import datetime
+import gzip
+import os
+import platform
+import shlex
+import sys
+import time
+import tracemalloc
+import warnings
+from pathlib import Path
+
+import numpy as np
+import scipy
+import sklearn
+from threadpoolctl import threadpool_info, threadpool_limits
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+RESULTS = REPO_ROOT / "benchmarks" / "results"
+MNIST_DIR = REPO_ROOT.parent / "shared" / "data" / "mnist"
+MNIST_IMAGES = MNIST_DIR / "train-images-idx3-ubyte.gz"
+MNIST_LABELS = MNIST_DIR / "train-labels-idx1-ubyte.gz"
+N_PIXELS = 784
+PINNING_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+DOCUMENTED_COMMAND = "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python"
+
+# contention control: other processes' CPU use, in cores, measured from /proc/stat
+SETTLE_SECONDS = 0.25  # pause before each run, also the window that samples the load
+QUIET_CORES = 0.2  # a run is "quiet" if other processes used at most this many cores
+MAX_RETRIES = 2  # extra attempts of a disturbed run, while the patience lasts
+DEFAULT_PATIENCE = 240  # seconds in all for waiting and retrying
+
+
+def log(message):
+    print(message, flush=True)
+
+
+# -- data ------------------------------------------------------------------------------
+def load_mnist_like(n_samples, force_random=False):
+    """MNIST training images (float32 in [0, 1]) and labels, or random data of that shape.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 784), float32, C-contiguous
+    y : ndarray of shape (n_samples,), int64, labels 0..9
+    source : str
+    """
+    rng = np.random.default_rng(0)
+    if not force_random and MNIST_IMAGES.exists() and MNIST_LABELS.exists():
+        with gzip.open(MNIST_IMAGES, "rb") as f:
+            pixels = np.frombuffer(f.read(), dtype=np.uint8, offset=16)
+        with gzip.open(MNIST_LABELS, "rb") as f:
+            labels = np.frombuffer(f.read(), dtype=np.uint8, offset=8)
+        X = pixels.reshape(-1, N_PIXELS)[:n_samples].astype(np.float32)
+        X /= 255
+        y = labels[: X.shape[0]].astype(np.int64)
+        source = f"MNIST ({MNIST_IMAGES.relative_to(REPO_ROOT.parent)})"
+    else:
+        X = rng.random((n_samples, N_PIXELS), dtype=np.float32)
+        y = rng.integers(0, 10, n_samples)
+        source = "random uniform [0, 1), random labels 0..9"
+    if X.shape[0] < n_samples:  # a truncated file: top up with random rows
+        missing = n_samples - X.shape[0]
+        X = np.vstack([X, rng.random((missing, N_PIXELS), dtype=np.float32)])
+        y = np.concatenate([y, rng.integers(0, 10, missing)])
+        source += " topped up with random rows"
+    return np.ascontiguousarray(X), y, source
+
+
+# -- environment -----------------------------------------------------------------------
+def blas_libraries():
+    return [lib for lib in threadpool_info() if lib.get("user_api") == "blas"]
+
+
+def cpu_model():
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def avx512_cpu():
+    try:
+        return " avx512f" in Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+
+
+def command_line():
+    """The command as run: with the documented ``env -u ...`` if both variables are unset."""
+    script = os.path.relpath(Path(sys.argv[0]).resolve(), Path.cwd())
+    args = shlex.join([script, *sys.argv[1:]])
+    # inside a virtual environment name its interpreter, else the usual "python"
+    python = sys.executable if sys.prefix != sys.base_prefix else "python"
+    pinned = any(v in os.environ for v in PINNING_VARIABLES)
+    prefix = "" if pinned else "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "
+    return f"{prefix}{python} {args}"
+
+
+def load_average():
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "n/a"
+
+
+def torch_available():
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class Environment:
+    """BLAS libraries and threads (threadpoolctl), pinning variables, start time and load.
+
+    Creating it prints the kernel of every BLAS library and warns if OpenBLAS is pinned
+    to a kernel through ``OPENBLAS_CORETYPE`` / ``OPENBLAS_L2_SIZE``.
+    """
+
+    def __init__(self, script, threads=None, clock="wall"):
+        self.started = time.perf_counter()
+        self.load_start = load_average()
+        self.clock = clock
+        # kept for the whole run: threadpoolctl limits last as long as this object
+        self._limits = threadpool_limits(threads) if threads else None
+        self.blas = blas_libraries()
+        self.n_threads = max(
+            (lib["num_threads"] for lib in self.blas), default=os.cpu_count() or 1
+        )
+        self.pinned = {v: os.environ[v] for v in PINNING_VARIABLES if v in os.environ}
+        for lib in self.blas:
+            log(
+                f"BLAS: {lib.get('internal_api')} {lib.get('version')}, kernel "
+                f"{lib.get('architecture')}, {lib.get('num_threads')} threads"
+            )
+        if self.pinned:
+            warnings.warn(
+                f"{', '.join(f'{k}={v}' for k, v in self.pinned.items())} is set: OpenBLAS "
+                f"runs a pinned kernel, not the one users get. Run with "
+                f"`{DOCUMENTED_COMMAND} benchmarks/{script}`.",
+                stacklevel=2,
+            )
+        if avx512_cpu() and not self.pinned:
+            for lib in self.blas:
+                if lib.get("internal_api") == "openblas" and lib.get("architecture") != "SkylakeX":
+                    kernel = lib.get("architecture")
+                    log(f"note: {kernel} kernel on an AVX-512 CPU, SkylakeX expected")
+
+    def header(self, title, use_torch, lines):
+        """Markdown header: date, command, versions, CPU, BLAS, then the script's ``lines``."""
+        torch_version = (
+            f", torch {__import__('torch').__version__}" if use_torch else ", torch not measured"
+        )
+        header = [
+            f"# {title}",
+            "",
+            f"- date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}",
+            f"- command: `{command_line()}`",
+            f"- python {platform.python_version()}, numpy {np.__version__}, scipy "
+            f"{scipy.__version__}, scikit-learn {sklearn.__version__}{torch_version}",
+            f"- CPU: {cpu_model()}, {os.cpu_count()} logical CPUs; BLAS threads: {self.n_threads}",
+        ]
+        for lib in self.blas:
+            header.append(
+                f"- BLAS (threadpoolctl): internal_api={lib.get('internal_api')}, "
+                f"architecture={lib.get('architecture')}, version={lib.get('version')}, "
+                f"num_threads={lib.get('num_threads')}, "
+                f"file {Path(lib.get('filepath', '')).name}"
+            )
+        pinned = ", ".join(f"{k}={v}" for k, v in self.pinned.items()) or "unset"
+        header.append(f"- OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE: {pinned}")
+        if self.clock == "cpu":
+            header.append(
+                "- clock: CPU time of this process (`time.process_time`), not wall time: "
+                "robust to other processes on a busy machine, meaningful with 1 thread only"
+            )
+        header += [f"- {line}" for line in lines]
+        wall = time.perf_counter() - self.started
+        header.append(
+            f"- load average at start / end: {self.load_start} / {load_average()}; "
+            f"total run time {wall:.0f} s"
+        )
+        return header
+
+
+# -- floors ----------------------------------------------------------------------------
+def dense_floor(layer_sizes, rows, first_pass_layers=0, seed=0):
+    """The matrix products a training step of a dense network cannot avoid (a factory).
+
+    For each block of ``rows`` rows of X, with weights stored ``(n_out, n_in)`` as the
+    network stores them: the forward product ``a @ W^T`` of every layer, the weight
+    gradient ``delta^T a`` of every layer and the backpropagated ``delta @ W`` of every
+    layer but the first; all ``np.matmul`` into preallocated arrays of X's dtype. No
+    activations, no update, contiguous blocks. ``first_pass_layers`` adds, over all
+    blocks first, the forward products of that many layers (a full-batch gradient with
+    KL sparsity needs rho^ over every row before the gradient pass).
+    """
+    shapes = list(zip(layer_sizes[:-1], layer_sizes[1:], strict=True))
+
+    def make(X):
+        n = X.shape[0]
+        size = min(rows, n)
+        rng = np.random.default_rng(seed)
+        weights = [rng.uniform(-0.1, 0.1, (n_out, n_in)).astype(X.dtype) for n_in, n_out in shapes]
+        outputs = [np.empty((size, n_out), X.dtype) for _, n_out in shapes]
+        deltas = [np.empty((size, n_out), X.dtype) for _, n_out in shapes]
+        grads = [np.empty_like(w) for w in weights]
+
+        def run():
+            for start in range(0, n if first_pass_layers else 0, size):
+                a = X[start : start + size]
+                for w, out in zip(weights[:first_pass_layers], outputs, strict=False):
+                    a = np.matmul(a, w.T, out=out[: a.shape[0]])
+            for start in range(0, n, size):
+                x_b = X[start : start + size]
+                r = x_b.shape[0]
+                inputs, a = [], x_b
+                for w, out in zip(weights, outputs, strict=True):
+                    inputs.append(a)
+                    a = np.matmul(a, w.T, out=out[:r])
+                d = outputs[-1][:r]  # the output stands in for its delta (same shape)
+                for index in range(len(weights) - 1, -1, -1):
+                    np.matmul(d.T, inputs[index], out=grads[index])
+                    if index > 0:
+                        d = np.matmul(d, weights[index], out=deltas[index - 1][:r])
+
+        return run
+
+    return make
+
+
+def count_floor_products(layer_sizes):
+    """Products per block of :func:`dense_floor` (without a first pass): 3L - 1."""
+    return 3 * (len(layer_sizes) - 1) - 1
+
+
+# -- memory ----------------------------------------------------------------------------
+def peak_above_x(run):
+    """Peak bytes traced by tracemalloc during ``run()`` (X exists before it starts)."""
+    tracemalloc.start()
+    try:
+        run()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+# -- quiet, interleaved timing ---------------------------------------------------------
+class LoadMeter:
+    """CPU time that other processes (and the hypervisor, as steal) use while we run.
+
+    Linux only (``/proc/stat``); elsewhere :meth:`stop` returns nan and nothing waits.
+    """
+
+    def __init__(self):
+        self.available = Path("/proc/stat").exists() and hasattr(os, "sysconf")
+        self.tick = os.sysconf("SC_CLK_TCK") if self.available else 100
+        self._start = None
+
+    def _snapshot(self):
+        # cpu user nice system idle iowait irq softirq steal: busy = all but idle, iowait
+        with open("/proc/stat") as f:
+            ticks = [int(v) for v in f.readline().split()[1:9]]
+        own = os.times()
+        busy = (sum(ticks) - ticks[3] - ticks[4]) / self.tick
+        return time.perf_counter(), busy, own.user + own.system
+
+    def start(self):
+        if self.available:
+            self._start = self._snapshot()
+
+    def stop(self):
+        """Mean number of cores used by others since :meth:`start`."""
+        if not self.available:
+            return float("nan")
+        wall, busy, own = self._snapshot()
+        wall0, busy0, own0 = self._start
+        return max(0.0, (busy - busy0 - (own - own0)) / max(wall - wall0, 1e-9))
+
+
+def quiet(load):
+    return not load > QUIET_CORES  # nan (no meter) counts as quiet
+
+
+class Patience:
+    """Seconds left for waiting for a quiet machine and for retrying disturbed runs."""
+
+    def __init__(self, seconds):
+        self.total = seconds
+        self.left = seconds
+
+    def spend(self, seconds):
+        self.left -= seconds
+
+
+def wait_for_quiet(meter, patience):
+    """Sample others' load for ``SETTLE_SECONDS``; while it is high, wait (within patience).
+
+    The pause also lets busy-waiting BLAS / OpenMP threads of the previous run go idle.
+    """
+    while True:
+        meter.start()
+        time.sleep(SETTLE_SECONDS)
+        load = meter.stop()
+        if quiet(load) or patience.left <= 0:
+            return load
+        time.sleep(1.0)
+        patience.spend(1.0 + SETTLE_SECONDS)
+
+
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def run_interleaved(measurements, data, warmup, repeats, patience, clock="wall"):
+    """Time every measurement ``repeats`` times, round-robin, after one warm-up each.
+
+    ``measurements`` maps a key to ``(label, make, data key)``; ``data`` and ``warmup``
+    map a data key to the X that ``make`` receives (``warmup``: a small one for the
+    untimed first run: imports, BLAS threads, first-touch pages). Before each run it
+    waits for the other processes to go quiet, and a run during which they used more
+    than ``QUIET_CORES`` cores is repeated (up to ``MAX_RETRIES`` times), both within
+    ``patience``. All runs are kept, with the others' load during each. ``clock="cpu"``
+    times the process's CPU time instead of the wall time.
+
+    Returns
+    -------
+    samples : dict of key -> list of (seconds, others' load in cores)
+    """
+    meter = LoadMeter()
+    now = CLOCKS[clock]
+    runs = {}
+    for key, (_, make, data_key) in measurements.items():
+        make(warmup[data_key])()
+        runs[key] = make(data[data_key])
+    samples = {key: [] for key in measurements}
+    for repeat in range(repeats):
+        for key, run in runs.items():
+            for attempt in range(1 + MAX_RETRIES):
+                wait_for_quiet(meter, patience)
+                meter.start()
+                start = now()
+                run()
+                seconds = now() - start
+                load = meter.stop()
+                samples[key].append((seconds, load))
+                flag = "" if quiet(load) else "  disturbed"
+                log(
+                    f"  repeat {repeat + 1}/{repeats}  {key:<15} {seconds:8.3f} s   "
+                    f"others {load:4.2f} cores{flag}"
+                )
+                if quiet(load) or patience.left <= 0 or attempt == MAX_RETRIES:
+                    break
+                patience.spend(seconds)
+    return samples
+
+
+class Timings:
+    """Median and min of each measurement's quiet runs (of all its runs if none was quiet)."""
+
+    def __init__(self, samples):
+        self.stats = {}
+        for key, runs in samples.items():
+            used = [(t, load) for t, load in runs if quiet(load)] or runs
+            times = [t for t, _ in used]
+            self.stats[key] = {
+                "median": float(np.median(times)),
+                "min": float(np.min(times)),
+                "quiet": sum(quiet(load) for _, load in runs),
+                "runs": len(runs),
+                "max_load": max(load for _, load in used),
+            }
+        self.median = {k: v["median"] for k, v in self.stats.items()}
+        self.min = {k: v["min"] for k, v in self.stats.items()}
+        self.n_quiet = sum(v["quiet"] for v in self.stats.values())
+        self.n_runs = sum(v["runs"] for v in self.stats.values())
+
+    def method_line(self, repeats, patience):
+        """The header line that says how the times were taken."""
+        return (
+            f"{repeats} repeat(s) per measurement, interleaved round-robin; median and min "
+            f"of the quiet runs (others used <= {QUIET_CORES} cores; all runs if none was "
+            f"quiet); {self.n_quiet} of {self.n_runs} runs quiet, patience "
+            f"{patience.total:.0f} s ({max(patience.left, 0):.0f} s left)"
+        )
+
+    def table(self, measurements, floors):
+        """Markdown time table; ``floors`` maps each key to the key of its floor row."""
+        rows = []
+        for key, (label, _, _) in measurements.items():
+            st = self.stats[key]
+            rows.append(
+                [
+                    label,
+                    f"{st['median']:.3f}",
+                    f"{st['min']:.3f}",
+                    f"{st['median'] / self.median[floors[key]]:.2f}",
+                    floors[key],
+                    f"{st['quiet']}/{st['runs']}",
+                    f"{st['max_load']:.2f}",
+                ]
+            )
+        header = ["measurement", "median s", "min s", "/ floor", "floor row", "quiet runs"]
+        return markdown_table([*header, "max others"], rows)
+
+
+class Goals:
+    """Rows of a goal table: time ratios ``slow / fast`` of the medians and of the minima."""
+
+    HEADER = ["goal", "ratio of medians", "ratio of minima", "target", "met", "met by minima"]
+
+    def __init__(self, timings):
+        self.timings = timings
+        self.rows = []
+
+    def ratio(self, name, slow, fast, target, at_most=None, at_least=None):
+        """Add ``slow / fast``; met if ``<= at_most`` and ``>= at_least`` (when given)."""
+
+        def met(value):
+            if at_most is None and at_least is None:
+                return ""
+            ok = (at_most is None or value <= at_most) and (at_least is None or value >= at_least)
+            return "yes" if ok else "**no**"
+
+        t = self.timings
+        by_median, by_min = t.median[slow] / t.median[fast], t.min[slow] / t.min[fast]
+        self.rows.append(
+            [name, f"{by_median:.2f}", f"{by_min:.2f}", target, met(by_median), met(by_min)]
+        )
+
+    def add(self, row):
+        """A row measured otherwise (memory) or not at all (a missing baseline)."""
+        self.rows.append(row)
+
+    def table(self):
+        return markdown_table(self.HEADER, self.rows)
+
+
+def markdown_table(header, rows):
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells):
+        padded = (str(c).ljust(w) for c, w in zip(cells, widths, strict=True))
+        return "| " + " | ".join(padded) + " |"
+
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(header), rule, *(line(r) for r in rows)])
+
+
+def write_report(report, output):
+    print()
+    print(report)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(report)
+        log(f"written to {output}")
+
+
+def common_arguments(parser, default_output, default_repeats=3):
+    """The options both scripts take: repeats, n-samples, random, quick, torch, patience."""
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=default_repeats,
+        help=f"timed runs of each (default {default_repeats})",
+    )
+    parser.add_argument("--n-samples", type=int, default=60_000, help="rows (default 60000)")
+    parser.add_argument("--random", action="store_true", help="random data, not MNIST")
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run: 10000 samples, 1 repeat, no file"
+    )
+    parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if present")
+    parser.add_argument(
+        "--patience",
+        type=float,
+        default=None,
+        help="seconds in all to wait for other processes to go quiet and to retry runs "
+        f"they disturbed (default {DEFAULT_PATIENCE}, 0 with --clock cpu; 0: never wait)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="BLAS (and PyTorch) threads, through threadpoolctl (default: as NumPy starts)",
+    )
+    parser.add_argument(
+        "--clock",
+        choices=sorted(CLOCKS),
+        default="wall",
+        help="wall time (default) or this process's CPU time: on a busy machine, "
+        "'--threads 1 --clock cpu' gives ratios that other processes barely move",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help=f"Markdown file (default {default_output.relative_to(REPO_ROOT)}; none if --quick)",
+    )
+
+
+def finish_arguments(args, default_output):
+    """``--quick`` means 10000 samples, 1 repeat and no file unless ``--output``.
+
+    CPU time needs no quiet machine: with ``--clock cpu`` the patience defaults to 0.
+    """
+    if args.patience is None:
+        args.patience = 0 if args.clock == "cpu" else DEFAULT_PATIENCE
+    if args.quick:
+        args.n_samples, args.repeats = 10_000, 1
+    elif args.output is None:
+        args.output = default_output
+    return args
