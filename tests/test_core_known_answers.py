@@ -168,7 +168,7 @@ def test_cross_entropy_clips_at_the_dtype_resolution(dtype):
     expected = -2 * np.log(np.float64(eps))
     np.testing.assert_allclose(loss, [expected], rtol=1e-3 if dtype == np.float32 else 1e-6)
     # a right, certain answer costs (almost) nothing
-    assert SAMPLE_LOSSES["cross_entropy"](x, x.copy())[0] == pytest.approx(0, abs=10 * eps)
+    assert SAMPLE_LOSSES["cross_entropy"](x, x.copy())[0] == pytest.approx(0, abs=10 * float(eps))
 
 
 # -- penalties -------------------------------------------------------------------------------
