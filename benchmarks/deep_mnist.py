@@ -381,8 +381,9 @@ def experiment_headline(args):
     notes = (
         "784-1000-500-10: a denoising (q = 0.25, cross entropy) then a plain sigmoid layer, "
         "pretrained greedily, then a softmax head and the whole network fine-tuned on the "
-        "labels (Adam, batch 100, 30 epochs). Whole fit of the chosen model, pretraining "
-        f"included: {seconds:.0f} s."
+        "labels (Adam, batch 100, 30 epochs; with early stopping, at most "
+        f"{args.max_epochs}). Whole fit of the chosen model, pretraining included: "
+        f"{seconds:.0f} s."
     )
     if args.fixed:
         notes += " No search: the setting was fixed beforehand, so no validation score."
