@@ -6,7 +6,6 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -33,6 +32,11 @@ from ._persistence import PersistenceMixin
 from ._stacked import StackedAutoencoder, check_autoencoder_steps
 
 UNLABELED = -1  # scikit-learn's convention for semi-supervised targets
+
+
+def one_hot(y, classes, dtype):
+    """Targets of the softmax layer: row i is 1 in the column of ``y[i]``'s class."""
+    return (np.asarray(y)[:, None] == classes).astype(dtype)
 
 
 def _encoders(autoencoder):
@@ -285,13 +289,12 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
                 params[index].weights[...] = weights
                 params[index].bias[...] = bias
 
-        binarizer = LabelBinarizer().fit(classes)
         # every row labelled (the usual case): no copy of X
         X_train, y_train = (X, y) if labelled.all() else (X[labelled], y[labelled])
         history = TrainingHistory()
         history.reset_stopping(self.early_stopping)
         with np.errstate(over="ignore", invalid="ignore"):
-            status = self._train(network, theta, X_train, y_train, binarizer, history, rng)
+            status = self._train(network, theta, X_train, y_train, classes, history, rng)
         warn_training_status(self, status, history, self.solver, self.max_iter)
         if history.optimizer is not None:
             history.optimizer.params = None
@@ -333,10 +336,8 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
             autoencoder.n_features_in_ = n_features
             autoencoder._commit(encoders, TrainingHistory(), rng)
 
-    def _train(self, network, theta, X, y, binarizer, history, rng):
-        target = binarizer.transform(y).astype(X.dtype)
-        if target.shape[1] == 1:  # LabelBinarizer gives one column for two classes
-            target = np.hstack([1 - target, target])
+    def _train(self, network, theta, X, y, classes, history, rng):
+        target = one_hot(y, classes, X.dtype)
         if self.solver not in MINIBATCH_SOLVERS:
             return train_full_batch(
                 network,
@@ -362,7 +363,7 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
             X, target = X[train_rows], target[train_rows]
 
             def validation(theta):
-                predicted = binarizer.classes_[np.argmax(network.predict(theta, X_val), 1)]
+                predicted = classes[np.argmax(network.predict(theta, X_val), axis=1)]
                 return float(np.mean(predicted == y_val))
 
         return train_minibatch(
@@ -467,9 +468,7 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
             specs = self._layer_specs(clone(self.autoencoder))
             network = self._network(specs, X.shape[1], classes.size, np.float64)
             theta = network.init_params(new_generator(self.random_state))
-        target = LabelBinarizer().fit(classes).transform(y[labelled]).astype(np.float64)
-        if target.shape[1] == 1:
-            target = np.hstack([1 - target, target])
+        target = one_hot(y[labelled], classes, np.float64)
         dropout = Dropout(random_state) if self.dropout > 0 or self.input_dropout > 0 else None
         if not labelled.all():
             raise ValueError("check_gradients checks labelled rows only: drop the -1 rows.")

@@ -1,5 +1,6 @@
 """StackedAutoencoder: greedy layer-wise pretraining, then end-to-end fine-tuning."""
 
+import copy
 from numbers import Integral, Real
 
 import numpy as np
@@ -333,8 +334,6 @@ class StackedAutoencoder(
 
     @restore_on_error
     def _partial_fit(self, X):
-        import copy
-
         first_call = not hasattr(self, "autoencoders_")
         if first_call:
             check_autoencoder_steps(self.steps)

@@ -187,10 +187,6 @@ class Network:
         self.held_masks = {}
 
     @property
-    def n_features(self):
-        return self.layers[0].n_in
-
-    @property
     def weight_shapes(self):
         """Shapes of the stored weight matrices, one per untied layer (else a dummy)."""
         return [
@@ -569,6 +565,5 @@ class Autoencoder(Network):
             n_hidden, n_features, output_activation, tied_to=0 if tied else None, alpha=alpha
         )
         super().__init__([encoder, decoder], loss, n_encoder_layers=1, dtype=dtype)
-        self.tied = tied
         if transform_k is not None:
             self.code_selection = TopKSparsity(transform_k)
