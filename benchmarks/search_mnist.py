@@ -38,6 +38,49 @@ STEPS = {
         "--search-space",
         str(RESULTS / "space_sparsity_kinds.json"),
     ],
+    # the RBM's and the winner-take-all's best C was the grid's largest: go further
+    "wider_c": [
+        "--methods",
+        "rbm,sparse_ae",
+        "--search-space",
+        str(RESULTS / "space_wider_c.json"),
+    ],
+    # the denoising search's best C was its grid's largest; and masking noise on the
+    # winner-take-all recipe (a denoising autoencoder is any autoencoder with noise)
+    "denoising_ae_2": [
+        "--methods",
+        "denoising_ae",
+        "--search-space",
+        str(RESULTS / "space_denoising_2.json"),
+    ],
+    # how k-sparse codes are read: every activation, or the k largest (the step above: 3k)
+    "top_k_read": [
+        "--methods",
+        "sparse_ae",
+        "--search-space",
+        str(RESULTS / "space_top_k_read.json"),
+    ],
+    # the contractive penalty (Rifai et al. 2011) on a tied sigmoid autoencoder, as theirs
+    "contraction": [
+        "--methods",
+        "tied_ae",
+        "--search-space",
+        str(RESULTS / "space_contraction.json"),
+    ],
+    # the contractive search's best was its largest weight and C: go further
+    "contraction_2": [
+        "--methods",
+        "tied_ae",
+        "--search-space",
+        str(RESULTS / "space_contraction_2.json"),
+    ],
+    # longer winner-take-all training, and k-sparse codes read with the top 3k units
+    "sparsity_kinds_2": [
+        "--methods",
+        "sparse_ae",
+        "--search-space",
+        str(RESULTS / "space_sparsity_kinds_2.json"),
+    ],
 }
 
 
