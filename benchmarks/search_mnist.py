@@ -74,6 +74,14 @@ STEPS = {
         "--search-space",
         str(RESULTS / "space_contraction_2.json"),
     ],
+    # the winner-take-all recipe with tied weights; added after the first 3-seed test run
+    # showed the relu tied preset below the RBM (docs/mnist_comparison.md says so)
+    "tied_wta": [
+        "--methods",
+        "tied_ae",
+        "--search-space",
+        str(RESULTS / "space_tied_wta.json"),
+    ],
     # longer winner-take-all training, and k-sparse codes read with the top 3k units
     "sparsity_kinds_2": [
         "--methods",
