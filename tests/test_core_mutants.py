@@ -184,7 +184,7 @@ def autoencoder_case(name):
     raise ValueError(name)
 
 
-@pytest.mark.parametrize("chunk_size", [None, 3, 7])
+@pytest.mark.parametrize("chunk_size", [None, 3, 5, 7])  # one block, three, two, one
 @pytest.mark.parametrize(
     "case", ["kl_weight_decay", "tied_tanh_kl_contraction", "cross_entropy_swish_contraction"]
 )
@@ -212,10 +212,11 @@ def test_autoencoder_objective_and_gradient_follow_the_written_out_formula(case,
 
 def deep_layers(with_kl=True):
     """Input dropout, a KL-sparse sigmoid layer, a tanh layer tied to nothing, a tied
-    layer, then an output; dropout above the first layer as the classifier has it."""
+    layer, then an output; dropout above the first layer as the classifier has it, and
+    two contractive layers (a stack of contractive autoencoders has one per encoder)."""
     kl = make_sparsity("kl", 0.25, 2.0, 4, "sigmoid") if with_kl else None
     return [
-        Layer(6, 4, "sigmoid", alpha=0.1, sparsity=kl, dropout=0.3),
+        Layer(6, 4, "sigmoid", alpha=0.1, sparsity=kl, dropout=0.3, contraction_weight=0.2),
         Layer(4, 3, "tanh", alpha=0.2, dropout=0.5, contraction_weight=0.3),
         Layer(3, 4, "sigmoid", tied_to=1, dropout=0.25),
         Layer(4, 6, "identity", alpha=0.05),
@@ -245,6 +246,27 @@ def test_deep_objective_with_dropout_and_kl_follows_the_written_out_formula(layo
     assert relative_error(grad, numerical_gradient(reference, theta)) < 1e-7
 
 
+@pytest.mark.parametrize("dirty", [False, True])
+def test_layers_with_dropout_evaluated_without_it_have_the_plain_gradient(dirty):
+    # a full-batch solver passes no dropout: the objective and its gradient are then the
+    # plain network's, whatever the mask buffers hold (here: an earlier evaluation's masks)
+    rng = np.random.default_rng(38)
+    x, target = rng.random((10, 6)), rng.random((10, 6))
+    network = Network(deep_layers(), "squared_error")
+    theta = network.init_params(rng) + 0.2 * rng.standard_normal(network.n_params)
+    if dirty:
+        masks = inverted_dropout_masks(rng, 10, network.layers)
+        network.objective(theta, x, np.empty_like(theta), target=target, dropout=RowDropout(masks))
+    grad = np.empty_like(theta)
+    value = network.objective(theta, x, grad, target=target)
+
+    def reference(t):
+        return reference_objective(t, network.layers, "squared_error", x, target)
+
+    assert value == pytest.approx(reference(theta), rel=1e-12)
+    assert relative_error(grad, numerical_gradient(reference, theta)) < 1e-7
+
+
 def test_chunked_first_pass_runs_only_up_to_the_last_kl_layer():
     # Ng's first pass needs rho^ of the KL layer only: with the KL on layer 0 it draws
     # layer 0's dropout mask per block and nothing above; the gradient pass then draws
@@ -263,6 +285,10 @@ def test_chunked_first_pass_runs_only_up_to_the_last_kl_layer():
     dropout.calls.clear()
     plain.objective(theta, x, np.empty_like(theta), chunk_size=4, dropout=dropout)
     assert dropout.calls == gradient_pass
+    # nor in one block: rho^ comes from the gradient pass's own forward pass
+    dropout.calls.clear()
+    network.objective(theta, x, np.empty_like(theta), dropout=dropout)
+    assert dropout.calls == [(0, 0), (1, 0), (2, 0)]
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -299,12 +325,78 @@ def test_chunked_objective_keeps_its_buffers_to_one_chunk():
     network.objective(theta, x, np.empty_like(theta), chunk_size=8)
     assert network._workspace.rows == 8
     assert network._workspace.activations[0].shape == (8, 5)
+    workspace = network._workspace
+    network.objective(theta, x, np.empty_like(theta), chunk_size=8)
+    assert network._workspace is workspace  # the same size again: reused
     # a later, larger block gets larger buffers; a smaller one reuses them
     network.objective(theta, x, np.empty_like(theta), chunk_size=20)
     assert network._workspace.rows == 20
     workspace = network._workspace
     network.objective(theta, x, np.empty_like(theta), chunk_size=5)
     assert network._workspace is workspace
+    # one row at a time is a valid chunk
+    single = Autoencoder(7, 5, sparsity_target=0.2, sparsity_weight=3.0)
+    whole, one_by_one = np.empty_like(theta), np.empty_like(theta)
+    value = single.objective(theta, x, whole)
+    single._workspace = None
+    assert single.objective(theta, x, one_by_one, chunk_size=1) == pytest.approx(value)
+    assert single._workspace.rows == 1
+    np.testing.assert_allclose(one_by_one, whole, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_training_buffers_are_the_ones_each_layer_needs_in_the_working_dtype(dtype):
+    rng = np.random.default_rng(36)
+    layers = [
+        Layer(6, 4, "swish", dropout=0.2, sparsity=make_sparsity("top_k", 0.5, 0, 4, "relu")),
+        Layer(4, 6, "sigmoid", tied_to=0),
+    ]
+    network = Network(layers, "squared_error", dtype=dtype)
+    theta = network.init_params(rng)
+    x = rng.random((9, 6)).astype(dtype)
+    network.objective(theta, x, np.empty_like(theta), dropout=RowDropout({0: np.ones((9, 6))}))
+    ws = network._workspace
+    buffers = [
+        ws.activations, ws.preactivations, ws.deltas, ws.scratch, ws.keep_masks,
+        ws.dropout_masks, ws.dropped_inputs, ws.weight_scratch,
+    ]  # fmt: skip
+    assert all(b.dtype == dtype for kind in buffers for b in kind if b is not None)
+    # swish keeps z apart from a; sigmoid writes a over z
+    assert ws.preactivations[0] is not ws.activations[0]
+    assert ws.preactivations[1] is ws.activations[1]
+    # a mask for the top-k layer only, dropout buffers for the layer with dropout only
+    assert ws.keep_masks[0].shape == (9, 4) and ws.keep_masks[1] is None
+    assert ws.dropout_masks[0].shape == ws.dropped_inputs[0].shape == (9, 6)
+    assert ws.dropout_masks[1] is None and ws.dropped_inputs[1] is None
+    assert [w.shape for w in ws.weight_scratch] == [(4, 6), (0, 0)]
+
+
+@pytest.mark.parametrize("chunk_size", [None, 200])
+def test_objective_and_gradient_allocate_no_layer_sized_array(chunk_size):
+    # once its buffers exist, an evaluation writes into them: no temporary as large as a
+    # weight matrix (640 kB here) or a block of activations; what remains is NumPy's
+    # small ufunc buffers and per-unit vectors
+    import tracemalloc
+
+    rng = np.random.default_rng(37)
+    kl = make_sparsity("kl", 0.1, 1.0, 200, "sigmoid")
+    layers = [
+        Layer(400, 200, "sigmoid", alpha=0.1, sparsity=kl, dropout=0.2),
+        Layer(200, 400, "sigmoid", tied_to=0, dropout=0.2),
+    ]
+    network = Network(layers, "squared_error")
+    theta = network.init_params(rng)
+    grad = np.empty_like(theta)
+    x = rng.random((400, 400))
+    dropout = RowDropout(inverted_dropout_masks(rng, 400, layers))
+    network.objective(theta, x, grad, chunk_size=chunk_size, dropout=dropout)
+    tracemalloc.start()
+    try:
+        network.objective(theta, x, grad, chunk_size=chunk_size, dropout=dropout)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 200 * 400 * 8 / 4
 
 
 # -- the inference path -----------------------------------------------------------------
@@ -339,6 +431,17 @@ def test_encode_decode_predict_and_sample_losses_follow_the_layer_formulas(layou
     )
     # inference never touches the training buffers
     assert network._workspace is None
+
+
+def test_without_a_code_layer_every_layer_encodes_and_decoding_is_the_identity():
+    rng = np.random.default_rng(39)
+    network = Network([Layer(5, 4, "tanh"), Layer(4, 3, "sigmoid")], "squared_error")
+    assert network.n_encoder_layers == 2
+    theta = network.init_params(rng)
+    x = rng.random((6, 5))
+    np.testing.assert_array_equal(network.encode(theta, x), network.predict(theta, x))
+    h = rng.random((6, 3))
+    np.testing.assert_array_equal(network.decode(theta, h), h)
 
 
 def test_code_selection_keeps_the_largest_activations_of_each_row():
@@ -386,9 +489,34 @@ def test_init_params_are_uniform_in_ngs_range_with_zero_biases():
     theta = network.init_params(np.random.default_rng(7))
     weights, hidden_bias, visible_bias = theta[:600], theta[600:620], theta[620:]
     r = np.sqrt(6 / (30 + 20 + 1))
-    assert np.all(np.abs(weights) <= r) and np.abs(weights).max() > 0.95 * r
+    expected = np.random.default_rng(7).uniform(-r, r, (20, 30))
+    np.testing.assert_array_equal(weights, expected.ravel())
     assert np.all(hidden_bias == 0) and np.all(visible_bias == 0)
     assert theta.size == 650
+
+
+def test_autoencoder_is_an_encoder_and_a_decoder_with_the_given_penalties():
+    plain = Autoencoder(5, 3)
+    encoder, decoder = plain.layers
+    assert (encoder.n_in, encoder.n_out, decoder.n_in, decoder.n_out) == (5, 3, 3, 5)
+    assert (encoder.activation, decoder.activation, plain.loss) == (
+        "sigmoid",
+        "sigmoid",
+        "squared_error",
+    )
+    assert decoder.tied_to is None and encoder.sparsity is None
+    assert encoder.alpha == decoder.alpha == encoder.contraction_weight == 0
+    assert plain.n_encoder_layers == 1 and plain.code_selection is None
+    assert plain.dtype == np.float64 and plain.n_params == 15 + 3 + 15 + 5
+    sparse = Autoencoder(5, 3, alpha=0.3, sparsity_weight=2.0, contraction_weight=0.5)
+    encoder, decoder = sparse.layers
+    assert encoder.alpha == decoder.alpha == 0.3  # weight decay on both weight matrices
+    assert (encoder.sparsity.target, encoder.sparsity.weight) == (0.05, 2.0)
+    assert encoder.contraction_weight == 0.5 and decoder.contraction_weight == 0
+    assert decoder.sparsity is None
+    tied = Autoencoder(5, 3, tied=True, transform_k=2, dtype=np.float32)
+    assert tied.layers[1].tied_to == 0 and tied.n_params == 15 + 3 + 5
+    assert tied.code_selection.k == 2 and tied.dtype == np.float32
 
 
 def test_make_sparsity_reads_rho_as_the_share_of_active_units():
@@ -402,7 +530,43 @@ def test_make_sparsity_reads_rho_as_the_share_of_active_units():
         make_sparsity("l1", 0.05, 1.0, 100, "relu")
 
 
+def test_pack_refuses_a_parameter_list_of_another_depth():
+    network = Network([Layer(3, 2, "sigmoid"), Layer(2, 3, "sigmoid")], "squared_error")
+    with pytest.raises(ValueError):
+        network.pack([(np.zeros((2, 3)), np.zeros(2))])
+
+
+def test_inference_computes_each_activation_in_place():
+    # one buffer per layer: the activation overwrites the pre-activation, so a layer's
+    # output costs its size once (swish, which needs z in its backward pass, aside)
+    import tracemalloc
+
+    network = Network([Layer(20, 50, "sigmoid")], "squared_error")
+    theta = network.init_params(np.random.default_rng(32))
+    x = np.random.default_rng(33).random((2000, 20))
+    output_bytes = 2000 * 50 * 8
+    tracemalloc.start()
+    try:
+        output = network.predict(theta, x)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert output.nbytes == output_bytes
+    assert peak < 1.5 * output_bytes
+
+
 # -- the full-batch loop ----------------------------------------------------------------
+def test_fresh_history_has_nothing_recorded():
+    history = TrainingHistory()
+    assert (history.n_iter, history.loss_curve, history.optimizer) == (0, [], None)
+    assert history.best_loss == np.inf and history.no_improvement_count == 0
+    assert history.validation_scores is None and history.best_validation_score is None
+    history.no_improvement_count, history.best_loss = 3, 0.5
+    history.reset_stopping(early_stopping=True)
+    assert history.best_loss == np.inf and history.no_improvement_count == 0
+    assert history.validation_scores == [] and history.best_validation_score == -np.inf
+
+
 def linear_problem(rng, n=20):
     """A linear layer and targets it can fit exactly: least squares has the answer."""
     x = rng.standard_normal((n, 3))
@@ -447,10 +611,11 @@ def test_full_batch_stops_at_max_iter_and_says_so(capsys):
 
 
 class TickingClock:
-    """Stands in for the ``time`` module: each ``perf_counter()`` is one second later."""
+    """Stands in for the ``time`` module: each ``perf_counter()`` is one second later,
+    from an arbitrary origin (elapsed times are differences)."""
 
     def __init__(self):
-        self.now = -1.0
+        self.now = 99.0
 
     def perf_counter(self):
         self.now += 1.0
@@ -612,6 +777,15 @@ def test_full_batch_divergence_keeps_the_start_and_reports_it():
     assert history.n_iter == 0
 
 
+def handled(train, *args, **kwargs):
+    """Run a training loop that must handle the interrupt: one that escapes fails the test
+    (rather than stopping the test session as a Ctrl-C would)."""
+    try:
+        return train(*args, **kwargs)
+    except KeyboardInterrupt:
+        pytest.fail("the KeyboardInterrupt propagated out of the training loop")
+
+
 class InterruptingNetwork(Network):
     """Raises KeyboardInterrupt (a Ctrl-C) at the n-th evaluation of the objective."""
 
@@ -633,9 +807,9 @@ def test_full_batch_interrupt_returns_the_last_completed_iterate():
     theta = network.init_params(rng)
     history = TrainingHistory()
     reference = Network([Layer(3, 2, "identity")], "squared_error")
-    status = train_full_batch(
-        network, theta, x, method="lbfgs", max_iter=50, tol=0.0, history=history, rng=rng,
-        target=target,
+    status = handled(
+        train_full_batch, network, theta, x, method="lbfgs", max_iter=50, tol=0.0,
+        history=history, rng=rng, target=target,
     )  # fmt: skip
     assert status == "interrupted" and history.n_iter >= 1
     # theta is the iterate whose loss was recorded last
@@ -693,16 +867,19 @@ def test_minibatch_sgd_is_plain_gradient_descent_over_shuffled_batches(capsys):
 
 def test_minibatch_stops_after_n_iter_no_change_epochs_without_improvement(capsys, monkeypatch):
     monkeypatch.setattr(training, "time", TickingClock())
-    # learning rate 0: the loss never improves after the first epoch
+    # learning rate 0: the loss never improves after the first epoch; twelve copies of one
+    # row make it the same to the last bit whatever the order of the rows (tol=0: equal
+    # is no improvement)
     rng = np.random.default_rng(16)
-    x, target, _, _ = linear_problem(rng, n=12)
+    x, target, _, _ = linear_problem(rng, n=1)
+    x, target = np.repeat(x, 12, axis=0), np.repeat(target, 12, axis=0)
     network = Network([Layer(3, 2, "identity")], "squared_error")
     theta = network.init_params(rng)
     start = theta.copy()
     history = TrainingHistory()
     status = train_minibatch(
         network, theta, x, solver="adam", learning_rate=0.0, batch_size=12, max_iter=50,
-        tol=1e-4, n_iter_no_change=3, history=history, rng=rng, target=target, verbose=1,
+        tol=0.0, n_iter_no_change=3, history=history, rng=rng, target=target, verbose=1,
     )  # fmt: skip
     assert status == "converged"
     assert history.n_iter == 4 and history.no_improvement_count == 3
@@ -822,6 +999,66 @@ def test_minibatch_non_finite_loss_goes_back_to_the_epoch_start():
     assert history.n_iter == 0 and history.loss_curve == []
 
 
+class FailingNetwork(Network):
+    """Its objective is NaN at the n-th evaluation (an overflow in the middle of training)."""
+
+    def __init__(self, *args, fail_at, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fail_at, self.calls = fail_at, 0
+
+    def objective(self, *args, **kwargs):
+        self.calls += 1
+        value = super().objective(*args, **kwargs)
+        return np.nan if self.calls == self.fail_at else value
+
+
+def test_minibatch_non_finite_loss_with_validation_goes_back_to_the_best_epoch():
+    rng = np.random.default_rng(34)
+    x, target, _, _ = linear_problem(rng, n=12)
+    network = FailingNetwork([Layer(3, 2, "identity")], "squared_error", fail_at=8)
+    theta = network.init_params(rng)
+    scores = iter([0.5, 0.2, 0.9])
+    seen = []
+
+    def validation(parameters):
+        seen.append(parameters.copy())
+        return next(scores)
+
+    history = TrainingHistory(early_stopping=True)
+    status = train_minibatch(
+        network, theta, x, solver="sgd", learning_rate=0.01, batch_size=4, max_iter=5,
+        tol=0.0, n_iter_no_change=10, history=history, rng=rng, target=target,
+        validation=validation,
+    )  # fmt: skip
+    # 3 batches per epoch: the NaN comes in the third epoch; the best is the first
+    assert status == "diverged" and len(seen) == 2
+    np.testing.assert_array_equal(theta, seen[0])
+
+
+def test_minibatch_validation_tie_is_no_improvement_and_keeps_the_earlier_parameters():
+    rng = np.random.default_rng(35)
+    x, target, _, _ = linear_problem(rng, n=12)
+    network = Network([Layer(3, 2, "identity")], "squared_error")
+    theta = network.init_params(rng)
+    scores = iter([0.4, 0.4, 0.4])
+    seen = []
+
+    def validation(parameters):
+        seen.append(parameters.copy())
+        return next(scores)
+
+    history = TrainingHistory(early_stopping=True)
+    status = train_minibatch(
+        network, theta, x, solver="sgd", learning_rate=0.01, batch_size=4, max_iter=5,
+        tol=0.0, n_iter_no_change=1, history=history, rng=rng, target=target,
+        validation=validation,
+    )  # fmt: skip
+    assert status == "converged" and history.n_iter == 2
+    assert history.no_improvement_count == 1 and history.best_validation_score == 0.4
+    np.testing.assert_array_equal(theta, seen[0])
+    assert not np.array_equal(seen[0], seen[1])
+
+
 def test_minibatch_interrupt_rolls_everything_back_to_the_last_completed_epoch():
     rng = np.random.default_rng(22)
     x, target, _, _ = linear_problem(rng, n=12)
@@ -839,9 +1076,9 @@ def test_minibatch_interrupt_rolls_everything_back_to_the_last_completed_epoch()
     network = InterruptingNetwork(layers, "squared_error", interrupt_at=8)
     theta = network.init_params(np.random.default_rng(0))
     history = TrainingHistory()
-    status = train_minibatch(
-        network, theta, x, max_iter=5, history=history, rng=np.random.default_rng(1),
-        target=target, **kwargs,
+    status = handled(
+        train_minibatch, network, theta, x, max_iter=5, history=history,
+        rng=np.random.default_rng(1), target=target, **kwargs,
     )  # fmt: skip
     assert status == "interrupted"
     np.testing.assert_array_equal(theta, theta_ref)
@@ -865,9 +1102,9 @@ def test_minibatch_interrupt_with_validation_rolls_back_scores_and_keeps_the_bes
         return next(scores)
 
     history = TrainingHistory(early_stopping=True)
-    status = train_minibatch(
-        network, theta, x, solver="sgd", learning_rate=0.01, batch_size=4, max_iter=5,
-        tol=0.0, n_iter_no_change=10, history=history, rng=rng, target=target,
+    status = handled(
+        train_minibatch, network, theta, x, solver="sgd", learning_rate=0.01, batch_size=4,
+        max_iter=5, tol=0.0, n_iter_no_change=10, history=history, rng=rng, target=target,
         validation=validation,
     )  # fmt: skip
     assert status == "interrupted"
@@ -893,18 +1130,25 @@ def test_minibatch_interrupt_while_an_epoch_reports_rolls_that_epoch_back(monkey
     printed = []
 
     def interrupting_print(message, **kwargs):
-        printed.append(message)
+        printed.append((message, kwargs))
         if len(printed) == 3:
             raise KeyboardInterrupt
 
     monkeypatch.setattr(training, "print", interrupting_print, raising=False)
+    monkeypatch.setattr(training, "time", TickingClock())
     history = TrainingHistory(early_stopping=True)
-    status = train_minibatch(
-        network, theta, x, solver="sgd", learning_rate=0.01, batch_size=4, max_iter=5,
-        tol=0.0, n_iter_no_change=10, history=history, rng=rng, target=target,
+    status = handled(
+        train_minibatch, network, theta, x, solver="sgd", learning_rate=0.01, batch_size=4,
+        max_iter=5, tol=0.0, n_iter_no_change=10, history=history, rng=rng, target=target,
         validation=validation, verbose=1,
     )  # fmt: skip
     assert status == "interrupted" and len(printed) == 3
+    # each line is flushed as it is printed, so that progress shows in piped logs
+    assert printed[0] == (
+        f"Epoch 1, loss = {history.loss_curve[0]:.6f}, validation score = 0.400000, "
+        "elapsed 1.0s, left ~4.0s",
+        {"flush": True},
+    )
     assert history.n_iter == 2 and len(history.loss_curve) == 2
     assert history.validation_scores == [0.4, 0.6] and history.best_validation_score == 0.6
     assert history.no_improvement_count == 0
