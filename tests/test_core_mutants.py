@@ -1059,6 +1059,32 @@ def test_minibatch_validation_tie_is_no_improvement_and_keeps_the_earlier_parame
     assert not np.array_equal(seen[0], seen[1])
 
 
+def test_minibatch_keeps_a_copy_of_the_best_parameters_only_with_validation():
+    # the copy costs one parameter vector: measured as the difference of the peaks of
+    # two otherwise equal runs (the network's buffers allocated beforehand)
+    import tracemalloc
+
+    rng = np.random.default_rng(40)
+    network = Network([Layer(400, 500, "identity")], "squared_error")
+    x, target = rng.random((4, 400)), rng.random((4, 500))
+    theta = network.init_params(rng)
+    network.objective(theta, x, np.empty_like(theta), target=target)
+    peaks = []
+    for validation in (None, lambda parameters: 0.0):
+        tracemalloc.start()
+        try:
+            train_minibatch(
+                network, theta, x, solver="sgd", learning_rate=0.01, batch_size=2,
+                max_iter=2, tol=0.0, n_iter_no_change=10,
+                history=TrainingHistory(early_stopping=validation is not None), rng=rng,
+                target=target, validation=validation,
+            )  # fmt: skip
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+    assert peaks[1] - peaks[0] == pytest.approx(theta.nbytes, rel=0.1)
+
+
 def test_minibatch_interrupt_rolls_everything_back_to_the_last_completed_epoch():
     rng = np.random.default_rng(22)
     x, target, _, _ = linear_problem(rng, n=12)
