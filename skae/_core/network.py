@@ -420,7 +420,9 @@ class Network:
                 continue
             # The 1/m of J scales every delta once here, so no gradient needs rescaling.
             d *= 1.0 / n_samples
-            penalty += self._backward(params, grads, ws, rows, n_samples, kl_deltas, written)
+            penalty += self._backward(
+                params, grads, ws, rows, n_samples, kl_deltas, written, dropout
+            )
 
         value = loss_sum / n_samples + penalty
         for index, layer in enumerate(self.layers):
@@ -444,8 +446,11 @@ class Network:
                 )[0]
         return value
 
-    def _backward(self, params, grads, ws, rows, n_samples, kl_deltas, written):
-        """Backpropagate one block from the output delta; returns the contraction value."""
+    def _backward(self, params, grads, ws, rows, n_samples, kl_deltas, written, dropout):
+        """Backpropagate one block from the output delta; returns the contraction value.
+
+        ``dropout`` is the forward pass's: its masks apply only if that pass drew them.
+        """
         penalty = 0.0
         for index in range(len(self.layers) - 1, -1, -1):
             layer = self.layers[index]
@@ -488,10 +493,12 @@ class Network:
             _add_sum(d, grads[index].bias, ("bias", index) in written)
             written.add(("bias", index))
             if index > 0:
-                # dJ/da_{l-1} = delta_l W_l, through this layer's dropout mask
+                # dJ/da_{l-1} = delta_l W_l, through this layer's dropout mask if the
+                # forward pass drew one (a full-batch solver passes no dropout: the mask
+                # buffer then holds nothing of this evaluation)
                 d_below = ws.deltas[index - 1][:rows]
                 np.matmul(d, params[index].weights, out=d_below)
-                if layer.dropout > 0 and ws.dropout_masks[index] is not None:
+                if layer.dropout > 0 and dropout is not None:
                     d_below *= ws.dropout_masks[index][:rows]
         return penalty
 
