@@ -73,9 +73,10 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         (``benchmarks/results/deep_headline.md``).
     dropout : float in [0, 1), default=0.0
         Dropout on the input of every layer above the first (the hidden codes) during
-        fine-tuning.
+        fine-tuning; needs a minibatch solver ("adam" or "sgd").
     input_dropout : float in [0, 1), default=0.0
-        Dropout on the pixels (the network's input) during fine-tuning.
+        Dropout on the pixels (the network's input) during fine-tuning; needs a minibatch
+        solver.
     solver : {"adam", "sgd", "lbfgs", "cg"}, default="adam"
     learning_rate_init : float, default=0.001
     momentum : float, default=0.9
@@ -194,6 +195,14 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
             raise ValueError(
                 "early_stopping=True needs a minibatch solver ('adam' or 'sgd'), got "
                 f"solver={self.solver!r}."
+            )
+        if (self.dropout > 0 or self.input_dropout > 0) and self.solver not in MINIBATCH_SOLVERS:
+            # a line search needs one deterministic objective: new masks at every
+            # evaluation would break it, and one fixed mask would not be dropout
+            raise ValueError(
+                "dropout and input_dropout need a minibatch solver ('adam' or 'sgd'), got "
+                f"solver={self.solver!r} with dropout={self.dropout}, "
+                f"input_dropout={self.input_dropout}."
             )
 
     @staticmethod

@@ -229,6 +229,8 @@ DEEP_CASES = [
     ("clf: y of the wrong length", lambda: classifier(),                                      clean,   labels[:10], "inconsistent"),
     ("clf: continuous y",          lambda: classifier(),                                      clean,   np.linspace(0, 1, 60), "continuous"),
     ("clf: early stop, lbfgs",     lambda: classifier(early_stopping=True, solver="lbfgs"),   clean,   labels,      "early_stopping"),
+    ("clf: dropout, lbfgs",        lambda: classifier(dropout=0.5, solver="lbfgs"),           clean,   labels,      "dropout"),
+    ("clf: input dropout, cg",     lambda: classifier(input_dropout=0.2, solver="cg"),        clean,   labels,      "input_dropout"),
     ("clf: layer parameter, random start", lambda: classifier(pretrain=False, autoencoder=SparseAutoencoder(0)), clean, labels, "n_components"),
     ("clf: prefit, not fitted",    lambda: classifier(pretrain="prefit"),                     clean,   labels,      "not fitted"),
 ]  # fmt: skip

@@ -1145,9 +1145,9 @@ def test_minibatch_interrupt_with_validation_rolls_back_scores_and_keeps_the_bes
     np.testing.assert_array_equal(theta, seen[0])
 
 
-def test_minibatch_interrupt_while_an_epoch_reports_rolls_that_epoch_back(monkeypatch):
-    # a Ctrl-C can strike after an epoch has recorded its loss and score but before it
-    # is done: that epoch is dropped from the history as well
+def test_minibatch_interrupt_while_an_epoch_reports_keeps_that_epoch_whole(monkeypatch):
+    # a Ctrl-C can strike while a completed epoch prints its progress line: the epoch is
+    # kept, its history and the best parameters agreeing (the best is epoch 2's)
     rng = np.random.default_rng(31)
     x, target, _, _ = linear_problem(rng, n=12)
     network = Network([Layer(3, 2, "identity")], "squared_error")
@@ -1181,9 +1181,9 @@ def test_minibatch_interrupt_while_an_epoch_reports_rolls_that_epoch_back(monkey
         "elapsed 1.0s, left ~4.0s",
         {"flush": True},
     )
-    assert history.n_iter == 2 and len(history.loss_curve) == 2
-    assert history.validation_scores == [0.4, 0.6] and history.best_validation_score == 0.6
-    assert history.no_improvement_count == 0
+    assert history.n_iter == 3 and len(history.loss_curve) == 3
+    assert history.validation_scores == [0.4, 0.6, 0.5] and history.best_validation_score == 0.6
+    assert history.no_improvement_count == 1
     np.testing.assert_array_equal(theta, seen[1])
 
 

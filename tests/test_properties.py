@@ -55,6 +55,7 @@ DOCUMENTED_ERRORS = [
     r"The KL sparsity penalty .* needs an activation",
     r"noise_level is a probability",
     r"early_stopping=True needs a minibatch solver",
+    r"dropout and input_dropout need a minibatch solver",
     r"early_stopping=True with validation_fraction=.* leaves no rows",
     r"contraction_weight=.* is not supported with sparsity=",
     r"transform_k_factor=.* reads the code with the top alpha k units",

@@ -255,16 +255,16 @@ def train_minibatch(
     n_samples = x.shape[0]
     grad = np.empty_like(theta)
     best_theta = theta.copy() if validation is not None else None
+    # what divergence or an interrupt goes back to: the end of the last completed epoch
+    # (taken before its progress line, so that an interrupt there keeps that epoch whole)
     epoch_start_theta = theta.copy()
+    optimizer_state = optimizer.snapshot()
+    history_state = history._scalars()
     n_epochs = 1 if incremental else max_iter
     start = time.perf_counter()
     epochs_done = 0
     try:
         for epoch in range(n_epochs):
-            # what an interrupt in this epoch goes back to
-            epoch_start_theta[...] = theta
-            optimizer_state = optimizer.snapshot()
-            history_state = history._scalars()
             order = rng.permutation(n_samples)
             if corruption is not None:
                 corruption.reseed(rng)
@@ -315,6 +315,9 @@ def train_minibatch(
             history.best_loss = min(history.best_loss, loss)
             history.no_improvement_count = 0 if improved else history.no_improvement_count + 1
             epochs_done += 1
+            epoch_start_theta[...] = theta
+            optimizer_state = optimizer.snapshot()
+            history_state = history._scalars()
             if verbose:
                 elapsed = time.perf_counter() - start
                 left = elapsed / (epoch + 1) * (n_epochs - epoch - 1)
