@@ -1145,6 +1145,40 @@ def test_minibatch_interrupt_with_validation_rolls_back_scores_and_keeps_the_bes
     np.testing.assert_array_equal(theta, seen[0])
 
 
+class InterruptingScores(list):
+    """Validation scores that raise a Ctrl-C right after their ``n``-th score is stored:
+    an interrupt between an epoch's bookkeeping steps."""
+
+    def __init__(self, n):
+        super().__init__()
+        self.n = n
+
+    def append(self, score):
+        super().append(score)
+        if len(self) == self.n:
+            raise KeyboardInterrupt
+
+
+def test_minibatch_interrupt_after_a_score_is_stored_drops_that_score():
+    # epoch 2 stored its loss and its validation score, then the Ctrl-C came: the
+    # history goes back to the end of epoch 1, every list and count with it
+    rng = np.random.default_rng(32)
+    x, target, _, _ = linear_problem(rng, n=12)
+    network = Network([Layer(3, 2, "identity")], "squared_error")
+    theta = network.init_params(rng)
+    scores = iter([0.4, 0.6])
+    history = TrainingHistory(early_stopping=True)
+    history.validation_scores = InterruptingScores(2)
+    status = handled(
+        train_minibatch, network, theta, x, solver="sgd", learning_rate=0.01, batch_size=4,
+        max_iter=5, tol=0.0, n_iter_no_change=10, history=history, rng=rng, target=target,
+        validation=lambda parameters: next(scores),
+    )  # fmt: skip
+    assert status == "interrupted"
+    assert history.n_iter == 1 and len(history.loss_curve) == 1
+    assert list(history.validation_scores) == [0.4] and history.best_validation_score == 0.4
+
+
 def test_minibatch_interrupt_while_an_epoch_reports_keeps_that_epoch_whole(monkeypatch):
     # a Ctrl-C can strike while a completed epoch prints its progress line: the epoch is
     # kept, its history and the best parameters agreeing (the best is epoch 2's)

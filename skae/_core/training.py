@@ -259,7 +259,7 @@ def train_minibatch(
     # (taken before its progress line, so that an interrupt there keeps that epoch whole)
     epoch_start_theta = theta.copy()
     optimizer_state = optimizer.snapshot()
-    history_state = history._scalars()
+    history_state = None  # an interrupt before the first completed epoch propagates
     n_epochs = 1 if incremental else max_iter
     start = time.perf_counter()
     epochs_done = 0
