@@ -580,6 +580,15 @@ def linear_problem(rng, n=20):
     return x, x @ weights.T + bias, weights, bias
 
 
+def identity_layer_problem(seed, n=20):
+    """``linear_problem`` with its network (one identity layer, squared error) and a
+    random start: (rng, x, target, network, theta)."""
+    rng = np.random.default_rng(seed)
+    x, target, _, _ = linear_problem(rng, n=n)
+    network = Network([Layer(3, 2, "identity")], "squared_error")
+    return rng, x, target, network, network.init_params(rng)
+
+
 @pytest.mark.parametrize("method", ["lbfgs", "cg"])
 def test_full_batch_fits_a_target_to_its_least_squares_solution(method):
     rng = np.random.default_rng(8)
@@ -614,6 +623,18 @@ def test_full_batch_stops_at_max_iter_and_says_so(capsys):
     assert capsys.readouterr().out == ""  # silent unless verbose
     # theta is the solver's last iterate: its objective is the last loss recorded
     assert network.objective(theta, x, target=target) == pytest.approx(history.loss_curve[-1])
+
+
+def scripted_validation(scores):
+    """A validation callable that returns ``scores`` in turn, and the list of the
+    parameters it was shown (copies), in order."""
+    scores, seen = iter(scores), []
+
+    def validation(parameters):
+        seen.append(parameters.copy())
+        return next(scores)
+
+    return validation, seen
 
 
 class TickingClock:
@@ -842,10 +863,7 @@ def linear_batch_gradient(theta, x, t):
 def test_minibatch_sgd_is_plain_gradient_descent_over_shuffled_batches(capsys):
     # momentum 0: each batch of the permutation drawn from rng is one step theta -= lr g;
     # the epoch's loss is the mean over rows of the batch losses before each step
-    rng = np.random.default_rng(14)
-    x, target, _, _ = linear_problem(rng, n=10)
-    network = Network([Layer(3, 2, "identity")], "squared_error")
-    theta = network.init_params(rng)
+    rng, x, target, network, theta = identity_layer_problem(14, n=10)
     expected, expected_curve = theta.copy(), []
     replay = np.random.default_rng(15)
     for _ in range(3):
@@ -901,10 +919,7 @@ def test_minibatch_stops_after_n_iter_no_change_epochs_without_improvement(capsy
 
 def test_minibatch_improvement_must_exceed_tol():
     # a loss falling by less than tol per epoch counts as no improvement
-    rng = np.random.default_rng(17)
-    x, target, _, _ = linear_problem(rng, n=12)
-    network = Network([Layer(3, 2, "identity")], "squared_error")
-    theta = network.init_params(rng)
+    rng, x, target, network, theta = identity_layer_problem(17, n=12)
     history = TrainingHistory()
     status = train_minibatch(
         network, theta, x, solver="sgd", learning_rate=1e-6, momentum=0.0, batch_size=12,
@@ -916,16 +931,8 @@ def test_minibatch_improvement_must_exceed_tol():
 
 
 def test_minibatch_validation_keeps_the_best_scoring_parameters():
-    rng = np.random.default_rng(18)
-    x, target, _, _ = linear_problem(rng, n=12)
-    network = Network([Layer(3, 2, "identity")], "squared_error")
-    theta = network.init_params(rng)
-    scores = iter([0.1, 0.5, 0.3, 0.55, 0.52])
-    seen = []
-
-    def validation(parameters):
-        seen.append(parameters.copy())
-        return next(scores)
+    rng, x, target, network, theta = identity_layer_problem(18, n=12)
+    validation, seen = scripted_validation([0.1, 0.5, 0.3, 0.55, 0.52])
 
     history = TrainingHistory(early_stopping=True)
     status = train_minibatch(
@@ -942,16 +949,8 @@ def test_minibatch_validation_keeps_the_best_scoring_parameters():
 
 
 def test_minibatch_validation_to_max_iter_returns_the_best_parameters():
-    rng = np.random.default_rng(19)
-    x, target, _, _ = linear_problem(rng, n=12)
-    network = Network([Layer(3, 2, "identity")], "squared_error")
-    theta = network.init_params(rng)
-    scores = iter([0.2, 0.9, 0.1])
-    seen = []
-
-    def validation(parameters):
-        seen.append(parameters.copy())
-        return next(scores)
+    rng, x, target, network, theta = identity_layer_problem(19, n=12)
+    validation, seen = scripted_validation([0.2, 0.9, 0.1])
 
     history = TrainingHistory(early_stopping=True)
     status = train_minibatch(
@@ -965,16 +964,8 @@ def test_minibatch_validation_to_max_iter_returns_the_best_parameters():
 
 
 def test_minibatch_non_finite_validation_score_diverges_to_the_best_parameters():
-    rng = np.random.default_rng(20)
-    x, target, _, _ = linear_problem(rng, n=12)
-    network = Network([Layer(3, 2, "identity")], "squared_error")
-    theta = network.init_params(rng)
-    scores = iter([0.2, 0.3, np.nan])
-    seen = []
-
-    def validation(parameters):
-        seen.append(parameters.copy())
-        return next(scores)
+    rng, x, target, network, theta = identity_layer_problem(20, n=12)
+    validation, seen = scripted_validation([0.2, 0.3, np.nan])
 
     history = TrainingHistory(early_stopping=True)
     status = train_minibatch(
@@ -1023,12 +1014,7 @@ def test_minibatch_non_finite_loss_with_validation_goes_back_to_the_best_epoch()
     x, target, _, _ = linear_problem(rng, n=12)
     network = FailingNetwork([Layer(3, 2, "identity")], "squared_error", fail_at=8)
     theta = network.init_params(rng)
-    scores = iter([0.5, 0.2, 0.9])
-    seen = []
-
-    def validation(parameters):
-        seen.append(parameters.copy())
-        return next(scores)
+    validation, seen = scripted_validation([0.5, 0.2, 0.9])
 
     history = TrainingHistory(early_stopping=True)
     status = train_minibatch(
@@ -1042,16 +1028,8 @@ def test_minibatch_non_finite_loss_with_validation_goes_back_to_the_best_epoch()
 
 
 def test_minibatch_validation_tie_is_no_improvement_and_keeps_the_earlier_parameters():
-    rng = np.random.default_rng(35)
-    x, target, _, _ = linear_problem(rng, n=12)
-    network = Network([Layer(3, 2, "identity")], "squared_error")
-    theta = network.init_params(rng)
-    scores = iter([0.4, 0.4, 0.4])
-    seen = []
-
-    def validation(parameters):
-        seen.append(parameters.copy())
-        return next(scores)
+    rng, x, target, network, theta = identity_layer_problem(35, n=12)
+    validation, seen = scripted_validation([0.4, 0.4, 0.4])
 
     history = TrainingHistory(early_stopping=True)
     status = train_minibatch(
@@ -1126,12 +1104,7 @@ def test_minibatch_interrupt_with_validation_rolls_back_scores_and_keeps_the_bes
     x, target, _, _ = linear_problem(rng, n=12)
     network = InterruptingNetwork([Layer(3, 2, "identity")], "squared_error", interrupt_at=8)
     theta = network.init_params(rng)
-    scores = iter([0.4, 0.2, 0.3])
-    seen = []
-
-    def validation(parameters):
-        seen.append(parameters.copy())
-        return next(scores)
+    validation, seen = scripted_validation([0.4, 0.2, 0.3])
 
     history = TrainingHistory(early_stopping=True)
     status = handled(
@@ -1162,10 +1135,7 @@ class InterruptingScores(list):
 def test_minibatch_interrupt_after_a_score_is_stored_drops_that_score():
     # epoch 2 stored its loss and its validation score, then the Ctrl-C came: the
     # history goes back to the end of epoch 1, every list and count with it
-    rng = np.random.default_rng(32)
-    x, target, _, _ = linear_problem(rng, n=12)
-    network = Network([Layer(3, 2, "identity")], "squared_error")
-    theta = network.init_params(rng)
+    rng, x, target, network, theta = identity_layer_problem(32, n=12)
     scores = iter([0.4, 0.6])
     history = TrainingHistory(early_stopping=True)
     history.validation_scores = InterruptingScores(2)
@@ -1182,16 +1152,8 @@ def test_minibatch_interrupt_after_a_score_is_stored_drops_that_score():
 def test_minibatch_interrupt_while_an_epoch_reports_keeps_that_epoch_whole(monkeypatch):
     # a Ctrl-C can strike while a completed epoch prints its progress line: the epoch is
     # kept, its history and the best parameters agreeing (the best is epoch 2's)
-    rng = np.random.default_rng(31)
-    x, target, _, _ = linear_problem(rng, n=12)
-    network = Network([Layer(3, 2, "identity")], "squared_error")
-    theta = network.init_params(rng)
-    scores = iter([0.4, 0.6, 0.5])
-    seen = []
-
-    def validation(parameters):
-        seen.append(parameters.copy())
-        return next(scores)
+    rng, x, target, network, theta = identity_layer_problem(31, n=12)
+    validation, seen = scripted_validation([0.4, 0.6, 0.5])
 
     printed = []
 
@@ -1234,10 +1196,7 @@ def test_minibatch_interrupt_in_the_first_epoch_propagates():
 
 
 def test_incremental_training_keeps_the_optimiser_unless_it_cannot():
-    rng = np.random.default_rng(25)
-    x, target, _, _ = linear_problem(rng, n=12)
-    network = Network([Layer(3, 2, "identity")], "squared_error")
-    theta = network.init_params(rng)
+    rng, x, target, network, theta = identity_layer_problem(25, n=12)
     history = TrainingHistory()
     kwargs = dict(
         learning_rate=0.01, batch_size=4, max_iter=7, tol=0.0, n_iter_no_change=1,
