@@ -82,6 +82,16 @@ STEPS = {
         "--search-space",
         str(RESULTS / "space_tied_wta.json"),
     ],
+    # the tied winner-take-all with 10 or 30 epochs, fit on all 50000 fitting images: the
+    # 10000-image subsample ranks budgets, not final models
+    "tied_wta_full": [
+        "--methods",
+        "tied_ae",
+        "--search-space",
+        str(RESULTS / "space_tied_wta_full.json"),
+        "--search-n-train",
+        "50000",
+    ],
     # longer winner-take-all training, and k-sparse codes read with the top 3k units
     "sparsity_kinds_2": [
         "--methods",

@@ -201,15 +201,16 @@ PRESETS = {
         # the sigmoid denoising autoencoders (95.96%)
         "denoising_ae": {**_MNIST_WINNER_TAKE_ALL, "noise": "masking", "noise_level": 0.1},
         # the same with tied weights (W* = W^T): it won the tied search (97.25%) over the
-        # relu tied autoencoder without sparsity (96.64%) and the contractive one (96.57%)
-        "tied_ae": _MNIST_WINNER_TAKE_ALL,
+        # relu tied autoencoder without sparsity (96.64%) and the contractive one (96.57%);
+        # fit on all 50000 fitting images, 30 epochs beat 10 (98.71% against 98.41%)
+        "tied_ae": {**_MNIST_WINNER_TAKE_ALL, "max_iter": 30},
         "classifier": {
             "pixels": {"C": 0.03},
             "pca": {"C": 1.0},
             "rbm": {"C": 0.3},
             "sparse_ae": {"C": 0.1},
             "denoising_ae": {"C": 0.1},
-            "tied_ae": {"C": 0.1},
+            "tied_ae": {"C": 0.03},
         },
     },
 }
