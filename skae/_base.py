@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from ._core import (
     ELEMENTWISE_ACTIVATIONS,
     FULL_BATCH_METHODS,
+    LEARNING_RATE_SCHEDULES,
     NOISES,
     OPTIMIZERS,
     RECONSTRUCTION_LOSSES,
@@ -157,6 +158,7 @@ class BaseAutoencoder(
             Interval(Integral, 1, None, closed="left"),
             StrOptions({"auto"}),
         ],
+        "learning_rate": [StrOptions(set(LEARNING_RATE_SCHEDULES))],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "momentum": [Interval(Real, 0, 1, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -459,6 +461,7 @@ class BaseAutoencoder(
             X,
             solver=self.solver,
             learning_rate=self.learning_rate_init,
+            schedule=self.learning_rate,
             momentum=self.momentum,
             batch_size=minibatch_size(self.batch_size, X.shape[0]),
             max_iter=self.max_iter,
@@ -641,6 +644,12 @@ default={output_activation!r}
         ``scipy.optimize.minimize``; "adam" and "sgd" train on minibatches.
     batch_size : int or "auto", default={batch_size!r}
         Minibatch size for "adam" and "sgd"; "auto" is ``min(200, n_samples)``.
+    learning_rate : {{"constant", "cosine"}}, default={learning_rate!r}
+        Step-size schedule of "adam" and "sgd": "constant" keeps ``learning_rate_init``;
+        "cosine" anneals it to zero along half a cosine over the ``max_iter`` epochs,
+        batch by batch, so that a fixed budget ends on small steps. ``partial_fit`` has
+        no horizon and always steps at ``learning_rate_init``; early stopping may end
+        the fit before the annealing does.
     learning_rate_init : float, default={learning_rate_init}
         Step size of "adam" and "sgd".
     momentum : float, default={momentum}

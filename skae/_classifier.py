@@ -20,6 +20,7 @@ from ._base import (
     warn_training_status,
 )
 from ._core import (
+    LEARNING_RATE_SCHEDULES,
     Autoencoder,
     Dropout,
     Layer,
@@ -78,6 +79,10 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         Dropout on the pixels (the network's input) during fine-tuning; needs a minibatch
         solver.
     solver : {"adam", "sgd", "lbfgs", "cg"}, default="adam"
+    learning_rate : {"constant", "cosine"}, default="constant"
+        Step-size schedule of the minibatch solvers: "cosine" anneals
+        ``learning_rate_init`` to zero along half a cosine over the ``max_iter`` epochs
+        (as in the autoencoders).
     learning_rate_init : float, default=0.001
     momentum : float, default=0.9
         Nesterov momentum of "sgd".
@@ -130,6 +135,7 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "input_dropout": [Interval(Real, 0, 1, closed="left")],
         "solver": [StrOptions(set(FULL_BATCH_SOLVERS) | MINIBATCH_SOLVERS)],
+        "learning_rate": [StrOptions(set(LEARNING_RATE_SCHEDULES))],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "momentum": [Interval(Real, 0, 1, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
@@ -151,6 +157,7 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         dropout=0.0,
         input_dropout=0.0,
         solver="adam",
+        learning_rate="constant",
         learning_rate_init=0.001,
         momentum=0.9,
         batch_size="auto",
@@ -168,6 +175,7 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         self.dropout = dropout
         self.input_dropout = input_dropout
         self.solver = solver
+        self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.momentum = momentum
         self.batch_size = batch_size
@@ -381,6 +389,7 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
             X,
             solver=self.solver,
             learning_rate=self.learning_rate_init,
+            schedule=self.learning_rate,
             momentum=self.momentum,
             batch_size=minibatch_size(self.batch_size, X.shape[0]),
             max_iter=self.max_iter,

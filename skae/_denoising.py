@@ -42,6 +42,7 @@ class DenoisingAutoencoder(BaseAutoencoder):
         noise_level=0.25,
         solver="adam",
         batch_size="auto",
+        learning_rate="constant",
         learning_rate_init=0.001,
         momentum=0.9,
         max_iter=200,

@@ -87,6 +87,7 @@ FIT_CASES = [
     ("solver",             {"solver": "newton"},                      clean,      "solver"),
     ("batch_size 0",       {"solver": "adam", "batch_size": 0},       clean,      "batch_size"),
     ("learning rate 0",    {"learning_rate_init": 0.0},               clean,      "learning_rate_init"),
+    ("schedule",           {"learning_rate": "linear"},               clean,      "learning_rate"),
     ("momentum 1",         {"momentum": 1.0},                         clean,      "momentum"),
     ("max_iter 0",         {"max_iter": 0},                           clean,      "max_iter"),
     ("tol < 0",            {"tol": -1.0},                             clean,      "tol"),

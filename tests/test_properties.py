@@ -114,6 +114,7 @@ def estimators(draw):
         "solver": solver,
         "batch_size": draw(st.sampled_from(["auto", 1, 7, 64])),
         "learning_rate_init": draw(st.sampled_from([1e-4, 1e-2, 1.0])),
+        "learning_rate": draw(st.sampled_from(["constant", "cosine"])),
         "momentum": draw(st.sampled_from([0.0, 0.9])),
         "max_iter": draw(st.integers(1, 6)),
         "tol": draw(st.sampled_from([0.0, 1e-4])),
@@ -267,14 +268,15 @@ def test_stack_gives_a_finite_model_or_a_documented_error(layers, X, fine_tune, 
     dropout=st.sampled_from([0.0, 0.5]),
     pretrain=st.booleans(),
     solver=st.sampled_from(["adam", "sgd", "lbfgs"]),
+    learning_rate=st.sampled_from(["constant", "cosine"]),
 )
 def test_classifier_gives_finite_probabilities_or_a_documented_error(
-    autoencoder, X, label_seed, dropout, pretrain, solver
+    autoencoder, X, label_seed, dropout, pretrain, solver, learning_rate
 ):
     y = np.random.default_rng(label_seed).integers(-1, 3, X.shape[0])  # -1: unlabelled
     clf = AutoencoderClassifier(
         autoencoder, pretrain=pretrain, dropout=dropout, solver=solver, max_iter=3,
-        random_state=0,
+        learning_rate=learning_rate, random_state=0,
     )  # fmt: skip
     if not fit_deep_or_documented_error(clf, X, y):
         return

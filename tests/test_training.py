@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
+from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 
 from skae import DenoisingAutoencoder, SparseAutoencoder, TiedAutoencoder
@@ -301,3 +302,66 @@ def test_noise_keeps_float32_even_with_numpy_float64_levels(noise):
     X32 = np.random.default_rng(0).random((20, 5), dtype=np.float32)
     corrupted = Corruption(noise, np.float64(0.3), seed=0)(X32)
     assert corrupted.dtype == np.float32
+
+
+class _RecordingAdam(OPTIMIZERS["adam"]):
+    """Adam that records the step size each update was taken with."""
+
+    rates = []
+
+    def step(self, grad):
+        self.rates.append(self.learning_rate)
+        super().step(grad)
+
+
+def test_cosine_schedule_anneals_every_batch_to_zero(X, monkeypatch):
+    import skae._core.training as training
+
+    monkeypatch.setitem(training.OPTIMIZERS, "adam", _RecordingAdam)
+    _RecordingAdam.rates = []
+    ae = TiedAutoencoder(
+        n_components=5,
+        solver="adam",
+        batch_size=150,
+        max_iter=4,
+        learning_rate="cosine",
+        learning_rate_init=0.01,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ae.fit(X)
+    n_steps = 4 * 3  # 400 rows in batches of 150: 3 per epoch
+    expected = 0.01 * (1 + np.cos(np.pi * np.arange(n_steps) / n_steps)) / 2
+    np.testing.assert_allclose(_RecordingAdam.rates, expected, rtol=1e-12)
+    # partial_fit has no horizon: it steps at learning_rate_init, not the decayed rate
+    _RecordingAdam.rates = []
+    ae.partial_fit(X)
+    assert _RecordingAdam.rates == [0.01] * 3
+
+
+def test_constant_schedule_keeps_the_initial_rate(X, monkeypatch):
+    import skae._core.training as training
+
+    monkeypatch.setitem(training.OPTIMIZERS, "adam", _RecordingAdam)
+    _RecordingAdam.rates = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        SparseAutoencoder(
+            n_components=5, solver="adam", batch_size=200, max_iter=3, random_state=0
+        ).fit(X)
+    assert _RecordingAdam.rates == [0.001] * 6
+
+
+def test_cosine_schedule_ends_near_the_pca_floor_where_constant_steps_cannot(X):
+    # A linear tied autoencoder's best reconstruction is PCA's. Big constant Adam steps
+    # on small batches hover above it; annealed to zero on the same budget, they settle.
+    X = X[:200]
+    pca = PCA(n_components=8).fit(X)
+    floor = 0.5 * np.mean(np.sum((X - pca.inverse_transform(pca.transform(X))) ** 2, axis=1))
+    params = dict(n_components=8, activation="identity", output_activation="identity")
+    params.update(solver="adam", batch_size=10, max_iter=30, tol=0.0, learning_rate_init=0.1)
+    constant = TiedAutoencoder(random_state=0, **params).fit(X)
+    cosine = TiedAutoencoder(learning_rate="cosine", random_state=0, **params).fit(X)
+    gap_constant, gap_cosine = -constant.score(X) - floor, -cosine.score(X) - floor
+    assert 0 <= gap_cosine < gap_constant / 3

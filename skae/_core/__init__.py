@@ -5,13 +5,20 @@ from .losses import LOSS_OUTPUTS, LOSSES, RECONSTRUCTION_LOSSES, SAMPLE_LOSSES
 from .network import Autoencoder, Layer, LayerParams, Network, make_sparsity
 from .noise import NOISES, Corruption, Dropout
 from .optimizers import OPTIMIZERS
-from .training import FULL_BATCH_METHODS, TrainingHistory, train_full_batch, train_minibatch
+from .training import (
+    FULL_BATCH_METHODS,
+    LEARNING_RATE_SCHEDULES,
+    TrainingHistory,
+    train_full_batch,
+    train_minibatch,
+)
 
 __all__ = [
     "ACTIVATIONS",
     "DERIVATIVES",
     "ELEMENTWISE_ACTIVATIONS",
     "FULL_BATCH_METHODS",
+    "LEARNING_RATE_SCHEDULES",
     "LOSSES",
     "LOSS_OUTPUTS",
     "NOISES",

@@ -9,6 +9,7 @@ epoch (the best epoch under early stopping), and the status is "interrupted". An
 interrupt before that, or any other error, propagates.
 """
 
+import math
 import time
 
 import numpy as np
@@ -18,6 +19,9 @@ from .optimizers import OPTIMIZERS
 
 FULL_BATCH_METHODS = {"lbfgs": "L-BFGS-B", "cg": "CG"}
 STATUSES = ("converged", "max_iter", "diverged", "interrupted")
+# How a minibatch solver's step size moves over a fit: kept at its initial value, or
+# annealed to zero along half a cosine over the max_iter epochs (batch by batch).
+LEARNING_RATE_SCHEDULES = ("constant", "cosine")
 
 # With noise, a full-batch solver sees one fixed corruption per run of this many
 # iterations (a line search needs a fixed objective), then a fresh draw.
@@ -195,6 +199,7 @@ def train_minibatch(
     history,
     rng,
     incremental=False,
+    schedule="constant",
     momentum=0.9,
     target=None,
     corruption=None,
@@ -226,6 +231,10 @@ def train_minibatch(
         Shuffles the rows and draws the noise seeds.
     incremental : bool
         One epoch, continuing the optimiser's state (``partial_fit``).
+    schedule : {"constant", "cosine"}
+        "cosine" anneals the step size from ``learning_rate`` to zero over ``max_iter``
+        epochs, ``learning_rate * (1 + cos(pi * t / T)) / 2`` before batch t of T; an
+        ``incremental`` epoch has no horizon and keeps ``learning_rate``.
     target : ndarray, optional
     corruption : Corruption, optional
         A fresh draw for every minibatch of every epoch.
@@ -250,6 +259,7 @@ def train_minibatch(
         kwargs = {"momentum": momentum} if solver == "sgd" else {}
         optimizer = OPTIMIZERS[solver](theta, learning_rate=learning_rate, **kwargs)
     optimizer.params = theta
+    optimizer.learning_rate = float(learning_rate)  # a reused optimiser may hold a decayed one
     history.optimizer = optimizer
 
     n_samples = x.shape[0]
@@ -261,6 +271,8 @@ def train_minibatch(
     optimizer_state = optimizer.snapshot()
     history_state = None  # an interrupt before the first completed epoch propagates
     n_epochs = 1 if incremental else max_iter
+    n_batches = -(-n_samples // batch_size)
+    anneal = schedule == "cosine" and not incremental
     start = time.perf_counter()
     epochs_done = 0
     try:
@@ -271,7 +283,12 @@ def train_minibatch(
             if dropout is not None:
                 dropout.reseed(rng)
             total = 0.0
-            for batch_start in range(0, n_samples, batch_size):
+            for batch_index, batch_start in enumerate(range(0, n_samples, batch_size)):
+                if anneal:
+                    progress = (epoch * n_batches + batch_index) / (n_epochs * n_batches)
+                    optimizer.learning_rate = (
+                        learning_rate * (1 + math.cos(math.pi * progress)) / 2
+                    )
                 rows = order[batch_start : batch_start + batch_size]
                 batch = x[rows]
                 # each batch its own draw: the key is the batch's position in the epoch
