@@ -21,18 +21,22 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from joblib import Parallel, delayed
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from skae import (
     AutoencoderClassifier,
     DenoisingAutoencoder,
     SparseAutoencoder,
     StackedAutoencoder,
+    TiedAutoencoder,
 )
+from skae.compare import PRESETS
 from skae.datasets import load_mnist
 
 RESULTS = Path(__file__).parent / "results"
@@ -331,9 +335,15 @@ def headline_stack(kind, quick):
     ``"sigmoid"``: the 784-1000-500 denoising stack of Vincent et al. (2010).
     ``"wta"``: one 2000-unit relu layer with 5% winner-take-all lifetime sparsity,
     the single-layer recipe of ``skae.compare``'s MNIST comparison (Makhzani & Frey 2015).
+    ``"tied_wta"``: that comparison's tied preset (the same layer, tied, 30 epochs).
     """
     if kind == "sigmoid":
         return make_stack(2, quick=quick).set_params(fine_tune_max_iter=0)
+    if kind == "tied_wta":
+        preset = dict(PRESETS["mnist"]["tied_ae"])
+        if quick:
+            preset.update(n_components=200, max_iter=2)
+        return TiedAutoencoder(**preset, random_state=0)
     return SparseAutoencoder(
         200 if quick else 2000,
         sparsity="lifetime",
@@ -357,6 +367,8 @@ HEADLINE_NETWORKS = {
     "sigmoid": "784-1000-500-10: a denoising (q = 0.25, cross entropy) then a plain sigmoid layer",
     "wta": "784-2000-10: one relu layer with 5% winner-take-all lifetime sparsity (linear "
     "decoder, squared error)",
+    "tied_wta": "784-2000-10: the same layer with tied weights, pretrained 30 epochs (the "
+    "tied_ae preset of skae.compare's MNIST comparison)",
 }
 
 
@@ -372,10 +384,14 @@ def experiment_headline(args):
         args.data_home, args.n_train, args.quick
     )
     settings = [
-        dict(alpha=alpha, dropout=dropout, input_dropout=input_dropout)
-        for alpha in (1e-4, 1e-6)
-        for dropout, input_dropout in ((0.2, 0.0), (0.5, 0.2))
+        dict(alpha=alpha, dropout=dropout, input_dropout=input_dropout, learning_rate=schedule)
+        for alpha in args.alphas
+        for dropout, input_dropout in args.dropouts
+        for schedule in args.schedules
     ]
+    for params in settings:  # the default schedule stays out of the tables' settings
+        if params["learning_rate"] == "constant":
+            del params["learning_rate"]
     stacks = args.stacks.split(",")
     unknown = sorted(set(stacks) - set(HEADLINE_NETWORKS))
     if unknown:
@@ -391,17 +407,29 @@ def experiment_headline(args):
             if n_search < X_fit.shape[0]
             else (X_fit, None, y_fit, None)
         )
-        for kind in stacks:  # one pretraining serves every fine-tuning of its stack
-            pretrained = headline_stack(kind, args.quick).fit(X_search)
-            for params in settings:
-                model = classifier(pretrained, args.quick, pretrain="prefit", **params)
-                model, seconds = timed(lambda model=model: model.fit(X_search, y_search))
-                scores.append(model.score(X_val, y_val))
-                log(f"headline {kind} {params}: validation {scores[-1]:.4f} in {seconds:.0f} s")
+        # one pretraining serves every fine-tuning of its stack
+        pretrained = {kind: headline_stack(kind, args.quick).fit(X_search) for kind in stacks}
+        epochs = 2 if args.quick else args.fine_tune_epochs
+
+        def fine_tune(kind, params):
+            # one BLAS thread per candidate when --n-jobs runs several side by side
+            with threadpool_limits(1 if args.n_jobs > 1 else None):
+                model = classifier(
+                    pretrained[kind], args.quick, pretrain="prefit", max_iter=epochs, **params
+                )
+                model, seconds = timed(lambda: model.fit(X_search, y_search))
+                score = model.score(X_val, y_val)
+            log(f"headline {kind} {params}: validation {score:.4f} in {seconds:.0f} s")
+            return score
+
+        scores = Parallel(n_jobs=args.n_jobs)(
+            delayed(fine_tune)(kind, params) for kind, params in candidates
+        )
     chosen_kind, chosen = candidates[int(np.argmax(scores))] if scores else candidates[0]
     final = dict(chosen)
     if args.early_stopping:  # the number of epochs chosen on a validation split too
         final.update(early_stopping=True, n_iter_no_change=10, max_iter=args.max_epochs)
+    final.setdefault("max_iter", 2 if args.quick else args.fine_tune_epochs)
     model = classifier(headline_stack(chosen_kind, args.quick), args.quick, verbose=1, **final)
     model, seconds = timed(lambda: model.fit(X, y))
     rows = [
@@ -420,8 +448,10 @@ def experiment_headline(args):
     networks = "; ".join(f"{kind}: {HEADLINE_NETWORKS[kind]}" for kind in stacks)
     notes = (
         f"Networks ({networks}): pretrained greedily without labels, then a softmax head "
-        "and the whole network fine-tuned on the labels (Adam, batch 100, 30 epochs; with "
-        f"early stopping, at most {args.max_epochs}). Whole fit of the chosen model, "
+        f"and the whole network fine-tuned on the labels (Adam, batch 100, "
+        f"{args.fine_tune_epochs} epochs; with early stopping, at most {args.max_epochs}; "
+        "learning_rate='cosine': the step size annealed to zero over the epochs). Whole "
+        "fit of the chosen model, "
         f"pretraining included: {seconds:.0f} s."
     )
     if args.fixed:
@@ -434,6 +464,8 @@ def experiment_headline(args):
     name = "headline_fixed" if args.fixed else "headline_es" if args.early_stopping else "headline"
     if args.stacks != "sigmoid":
         name += "_" + "_".join(stacks)
+    if args.name_suffix:
+        name += "_" + args.name_suffix
     report(
         name,
         "Fine-tuned AutoencoderClassifier on MNIST",
@@ -450,6 +482,14 @@ EXPERIMENTS = {
     "few-labels": experiment_few_labels,
     "headline": experiment_headline,
 }
+
+
+def _floats(text):
+    return tuple(float(value) for value in text.split(","))
+
+
+def _dropout_pairs(text):
+    return tuple(tuple(float(v) for v in pair.split("/")) for pair in text.split(","))
 
 
 def main(argv=None):
@@ -482,6 +522,28 @@ def main(argv=None):
     parser.add_argument(
         "--max-epochs", type=int, default=60, help="headline: epochs with --early-stopping"
     )
+    parser.add_argument(
+        "--fine-tune-epochs", type=int, default=30, help="headline: fine-tuning epochs"
+    )
+    parser.add_argument(
+        "--alphas", type=_floats, default=(1e-4, 1e-6), help="headline: weight decays searched"
+    )
+    parser.add_argument(
+        "--dropouts",
+        type=_dropout_pairs,
+        default=((0.2, 0.0), (0.5, 0.2)),
+        help="headline: dropout/input_dropout pairs searched, e.g. 0.2/0,0.5/0.2",
+    )
+    parser.add_argument(
+        "--schedules",
+        type=lambda text: tuple(text.split(",")),
+        default=("constant",),
+        help="headline: fine-tuning learning_rate schedules searched (constant, cosine)",
+    )
+    parser.add_argument(
+        "--n-jobs", type=int, default=1, help="headline: candidates fine-tuned side by side"
+    )
+    parser.add_argument("--name-suffix", default="", help="headline: appended to the report name")
     args = parser.parse_args(argv)
     EPOCHS = args.epochs
     with warnings.catch_warnings():

@@ -92,6 +92,35 @@ STEPS = {
         "--search-n-train",
         "50000",
     ],
+    # the tied 30-epoch winner's best C (0.03) was its grid's smallest: go further
+    "tied_wta_small_c": [
+        "--methods",
+        "tied_ae",
+        "--search-space",
+        str(RESULTS / "space_tied_wta_small_c.json"),
+        "--search-n-train",
+        "50000",
+    ],
+    # the same codes read by a linear SVM, the winner-take-all paper's classifier
+    "tied_wta_svc": [
+        "--methods",
+        "tied_ae",
+        "--search-space",
+        str(RESULTS / "space_tied_wta_svc.json"),
+        "--search-n-train",
+        "50000",
+        "--classifier",
+        "linear_svc",
+    ],
+    # the tied 30-epoch winner with its step size annealed to zero (learning_rate="cosine")
+    "tied_wta_cosine": [
+        "--methods",
+        "tied_ae",
+        "--search-space",
+        str(RESULTS / "space_tied_wta_cosine.json"),
+        "--search-n-train",
+        "50000",
+    ],
     # longer winner-take-all training, and k-sparse codes read with the top 3k units
     "sparsity_kinds_2": [
         "--methods",
@@ -135,12 +164,19 @@ def summarize():
             continue
         with table.open(newline="", encoding="utf-8") as f:
             rows = list(csv.DictReader(f))
+        args = STEPS[step]
+        classifier = args[args.index("--classifier") + 1] if "--classifier" in args else None
         for method in dict.fromkeys(r["method"] for r in rows):
             top = max((r for r in rows if r["method"] == method), key=_accuracy)
             lines.append(
-                f"| {step} | {method} | `{top['params']}` | {top['C']} | "
-                f"{_accuracy(top):.4f} | {float(top['fit_time_s']):.0f} |"
+                f"| {step}{f' ({classifier})' if classifier else ''} | {method} | "
+                f"`{top['params']}` | {top['C']} | {_accuracy(top):.4f} | "
+                f"{float(top['fit_time_s']):.0f} |"
             )
+            # the presets are read with the logistic regression: other classifiers' C
+            # values are not comparable, so their steps are reported, not merged
+            if classifier is not None:
+                continue
             if method not in best or _accuracy(top) > _accuracy(best[method]):
                 best[method] = top
     chosen = {name: json.loads(row["params"]) for name, row in best.items()}
