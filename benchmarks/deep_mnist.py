@@ -8,7 +8,7 @@ table and writes it to ``benchmarks/results/deep_<experiment>.md``.
     python benchmarks/deep_mnist.py few-labels --data-home DIR [--seeds 3]
     python benchmarks/deep_mnist.py sparsity   --data-home DIR [--n-train 10000]
     python benchmarks/deep_mnist.py depth      --data-home DIR [--n-train 10000]
-    python benchmarks/deep_mnist.py headline   --data-home DIR [--stacks sigmoid,wta]
+    python benchmarks/deep_mnist.py headline   --data-home DIR [--stacks sigmoid,wta,tied_wta]
 
 ``--quick`` shrinks everything (data, layers, epochs) to check the script in a minute;
 its numbers mean nothing.
@@ -36,6 +36,7 @@ from skae import (
     StackedAutoencoder,
     TiedAutoencoder,
 )
+from skae._core import LEARNING_RATE_SCHEDULES
 from skae.compare import PRESETS
 from skae.datasets import load_mnist
 
@@ -50,12 +51,13 @@ def markdown_table(headers, rows):
     return "\n".join(lines)
 
 
-def report(name, title, headers, rows, notes="", write=True):
+def report(name, title, headers, rows, notes="", write=True, budget=None):
     text = f"# {title}\n\n{markdown_table(headers, rows)}\n"
     if notes:
         text += f"\n{notes}\n"
     command = " ".join(["python", "benchmarks/deep_mnist.py", *sys.argv[1:]])
-    text += f"\nCommand: `{command}` ({EPOCHS} epochs of pretraining and fine-tuning).\n"
+    budget = budget or f"{EPOCHS} epochs of pretraining and fine-tuning"
+    text += f"\nCommand: `{command}` ({budget}).\n"
     print("\n" + text, flush=True)
     if write:  # a --quick run's numbers mean nothing: never over a real result
         RESULTS.mkdir(exist_ok=True)
@@ -413,7 +415,7 @@ def experiment_headline(args):
 
         def fine_tune(kind, params):
             # one BLAS thread per candidate when --n-jobs runs several side by side
-            with threadpool_limits(1 if args.n_jobs > 1 else None):
+            with threadpool_limits(1 if args.n_jobs != 1 else None):
                 model = classifier(
                     pretrained[kind], args.quick, pretrain="prefit", max_iter=epochs, **params
                 )
@@ -449,9 +451,13 @@ def experiment_headline(args):
     notes = (
         f"Networks ({networks}): pretrained greedily without labels, then a softmax head "
         f"and the whole network fine-tuned on the labels (Adam, batch 100, "
-        f"{args.fine_tune_epochs} epochs; with early stopping, at most {args.max_epochs}; "
-        "learning_rate='cosine': the step size annealed to zero over the epochs). Whole "
-        "fit of the chosen model, "
+        f"{args.fine_tune_epochs} epochs; with early stopping, at most {args.max_epochs}"
+        + (
+            "; learning_rate='cosine': the step size annealed to zero over the epochs"
+            if "cosine" in args.schedules
+            else ""
+        )
+        + "). Whole fit of the chosen model, "
         f"pretraining included: {seconds:.0f} s."
     )
     if args.fixed:
@@ -473,6 +479,8 @@ def experiment_headline(args):
         rows,
         notes,
         write=not args.quick,
+        budget=f"pretraining: {EPOCHS} epochs a layer for sigmoid and wta, "
+        f"{PRESETS['mnist']['tied_ae']['max_iter']} for tied_wta",
     )
 
 
@@ -486,6 +494,16 @@ EXPERIMENTS = {
 
 def _floats(text):
     return tuple(float(value) for value in text.split(","))
+
+
+def _schedules(text):
+    schedules = tuple(text.split(","))
+    unknown = sorted(set(schedules) - set(LEARNING_RATE_SCHEDULES))
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown {unknown}; choose from {LEARNING_RATE_SCHEDULES}"
+        )
+    return schedules
 
 
 def _dropout_pairs(text):
@@ -517,7 +535,8 @@ def main(argv=None):
     parser.add_argument(
         "--stacks",
         default="sigmoid",
-        help="headline: comma-separated pretrained networks to search over (sigmoid, wta)",
+        help="headline: comma-separated pretrained networks to search over (sigmoid, wta, "
+        "tied_wta)",
     )
     parser.add_argument(
         "--max-epochs", type=int, default=60, help="headline: epochs with --early-stopping"
@@ -536,7 +555,7 @@ def main(argv=None):
     )
     parser.add_argument(
         "--schedules",
-        type=lambda text: tuple(text.split(",")),
+        type=_schedules,
         default=("constant",),
         help="headline: fine-tuning learning_rate schedules searched (constant, cosine)",
     )
@@ -545,6 +564,9 @@ def main(argv=None):
     )
     parser.add_argument("--name-suffix", default="", help="headline: appended to the report name")
     args = parser.parse_args(argv)
+    if args.early_stopping and "cosine" in args.schedules:
+        # the refit's horizon (--max-epochs) would not be the one the search annealed over
+        parser.error("--early-stopping and --schedules cosine do not go together")
     EPOCHS = args.epochs
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

@@ -4,11 +4,13 @@ Each step is ``python -m skae.compare --dataset mnist --search-only --search-n-t
 10000 --methods ...``: candidates fit on a stratified 10000 of the 50000 training images
 left after carving a stratified validation set of 10000 out of the 60000 (the test set
 is never read), ranked by the validation accuracy of a StandardScaler +
-LogisticRegression for each C. One process per method keeps each under ~10 minutes on
+LogisticRegression for each C (a step may fit on all 50000, or read with another
+classifier: see ``STEPS``). One process per method keeps each under ~10 minutes on
 an idle 2-core machine; the results go to ``benchmarks/results/search_mnist/<step>/``.
 ``--summarize`` merges the chosen settings into ``benchmarks/results/search_mnist/
-chosen.json`` (for ``python -m skae.compare --dataset mnist --presets ...``) and writes
-the best candidate of each method to ``benchmarks/results/search_mnist.md``.
+chosen.json`` (for ``python -m skae.compare --dataset mnist --presets ...``), leaving out
+the steps in ``REPORTED_ONLY``, and writes the best candidate of each method in each step
+to ``benchmarks/results/search_mnist.md``.
 
 Run from the repository root::
 

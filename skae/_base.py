@@ -647,9 +647,10 @@ default={output_activation!r}
     learning_rate : {{"constant", "cosine"}}, default={learning_rate!r}
         Step-size schedule of "adam" and "sgd": "constant" keeps ``learning_rate_init``;
         "cosine" anneals it to zero along half a cosine over the ``max_iter`` epochs,
-        batch by batch, so that a fixed budget ends on small steps. ``partial_fit`` has
-        no horizon and always steps at ``learning_rate_init``; early stopping may end
-        the fit before the annealing does.
+        batch by batch, so that a fixed budget ends on small steps. Each ``fit``
+        (``warm_start`` too) anneals afresh from ``learning_rate_init``; ``partial_fit``
+        has no horizon and always steps at ``learning_rate_init``; early stopping may
+        end the fit before the annealing does. Full-batch solvers ignore it.
     learning_rate_init : float, default={learning_rate_init}
         Step size of "adam" and "sgd".
     momentum : float, default={momentum}

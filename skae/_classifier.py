@@ -82,7 +82,7 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
     learning_rate : {"constant", "cosine"}, default="constant"
         Step-size schedule of the minibatch solvers: "cosine" anneals
         ``learning_rate_init`` to zero along half a cosine over the ``max_iter`` epochs
-        (as in the autoencoders).
+        (as in the autoencoders); full-batch solvers ignore it.
     learning_rate_init : float, default=0.001
     momentum : float, default=0.9
         Nesterov momentum of "sgd".

@@ -113,7 +113,8 @@ class StackedAutoencoder(
         0 keeps the greedy layers as they are.
     fine_tune_solver : {"adam", "sgd", "lbfgs", "cg"}, default="adam"
     fine_tune_learning_rate : float, default=0.001
-        Step size of "adam" and "sgd".
+        Step size of "adam" and "sgd", constant over the fine-tuning (a layer's own
+        ``learning_rate`` schedule serves its greedy pretraining only).
     fine_tune_batch_size : int or "auto", default="auto"
         "auto" is ``min(200, n_samples)``.
     tol : float, default=1e-4

@@ -325,7 +325,7 @@ def test_cosine_schedule_anneals_every_batch_to_zero(X, monkeypatch):
         batch_size=150,
         max_iter=4,
         learning_rate="cosine",
-        learning_rate_init=0.01,
+        learning_rate_init=np.float64(0.01),
         random_state=0,
     )
     with warnings.catch_warnings():
@@ -334,6 +334,8 @@ def test_cosine_schedule_anneals_every_batch_to_zero(X, monkeypatch):
     n_steps = 4 * 3  # 400 rows in batches of 150: 3 per epoch
     expected = 0.01 * (1 + np.cos(np.pi * np.arange(n_steps) / n_steps)) / 2
     np.testing.assert_allclose(_RecordingAdam.rates, expected, rtol=1e-12)
+    # Python floats, even from a NumPy learning_rate_init: no float64 update of float32
+    assert all(type(rate) is float for rate in _RecordingAdam.rates)
     # partial_fit has no horizon: it steps at learning_rate_init, not the decayed rate
     _RecordingAdam.rates = []
     ae.partial_fit(X)
@@ -364,4 +366,4 @@ def test_cosine_schedule_ends_near_the_pca_floor_where_constant_steps_cannot(X):
     constant = TiedAutoencoder(random_state=0, **params).fit(X)
     cosine = TiedAutoencoder(learning_rate="cosine", random_state=0, **params).fit(X)
     gap_constant, gap_cosine = -constant.score(X) - floor, -cosine.score(X) - floor
-    assert 0 <= gap_cosine < gap_constant / 3
+    assert 0 <= gap_cosine < gap_constant / 2

@@ -259,7 +259,9 @@ def train_minibatch(
         kwargs = {"momentum": momentum} if solver == "sgd" else {}
         optimizer = OPTIMIZERS[solver](theta, learning_rate=learning_rate, **kwargs)
     optimizer.params = theta
-    optimizer.learning_rate = float(learning_rate)  # a reused optimiser may hold a decayed one
+    # a Python float: a NumPy scalar would run the float32 updates in float64 (NEP 50)
+    learning_rate = float(learning_rate)
+    optimizer.learning_rate = learning_rate  # a reused optimiser may hold a decayed one
     history.optimizer = optimizer
 
     n_samples = x.shape[0]
