@@ -331,7 +331,7 @@ def _cv_pixels(X, y):
     return search.fit(X, y).best_estimator_
 
 
-def headline_stack(kind, quick):
+def headline_stack(kind, quick, random_state=0):
     """The unsupervised part of the headline classifier, pretrained without fine-tuning.
 
     ``"sigmoid"``: the 784-1000-500 denoising stack of Vincent et al. (2010).
@@ -340,12 +340,13 @@ def headline_stack(kind, quick):
     ``"tied_wta"``: that comparison's tied preset (the same layer, tied, 30 epochs).
     """
     if kind == "sigmoid":
-        return make_stack(2, quick=quick).set_params(fine_tune_max_iter=0)
+        stack = make_stack(2, quick=quick, random_state=random_state)
+        return stack.set_params(fine_tune_max_iter=0)
     if kind == "tied_wta":
         preset = dict(PRESETS["mnist"]["tied_ae"])
         if quick:
             preset.update(n_components=200, max_iter=2)
-        return TiedAutoencoder(**preset, random_state=0)
+        return TiedAutoencoder(**preset, random_state=random_state)
     return SparseAutoencoder(
         200 if quick else 2000,
         sparsity="lifetime",
@@ -361,7 +362,7 @@ def headline_stack(kind, quick):
         max_iter=2 if quick else EPOCHS,
         tol=0.0,
         n_iter_no_change=1000,
-        random_state=0,
+        random_state=random_state,
     )
 
 
@@ -402,6 +403,9 @@ def experiment_headline(args):
     scores = []
     if args.fixed:  # no search: a setting fixed beforehand (Hinton et al.'s dropout rates)
         candidates = [(stacks[0], dict(alpha=1e-4, dropout=0.5, input_dropout=0.2))]
+    elif args.refit_only:  # no search: the setting an earlier search chose, another seed
+        if len(candidates) != 1:
+            raise SystemExit("--refit-only needs one network and one setting")
     else:
         n_search = min(args.search_n_train, X_fit.shape[0])
         X_search, _, y_search, _ = (
@@ -440,7 +444,13 @@ def experiment_headline(args):
         if args.early_stopping:  # the number of epochs chosen on a validation split too
             final.update(early_stopping=True, n_iter_no_change=10, max_iter=args.max_epochs)
         final.setdefault("max_iter", 2 if args.quick else args.fine_tune_epochs)
-        model = classifier(headline_stack(chosen_kind, args.quick), args.quick, verbose=1, **final)
+        final.setdefault("random_state", args.seed)
+        model = classifier(
+            headline_stack(chosen_kind, args.quick, random_state=args.seed),
+            args.quick,
+            verbose=1,
+            **final,
+        )
         model, seconds = timed(lambda: model.fit(X, y))
         test = model.score(X_test, y_test)
         refit = "refit on all training images"
@@ -470,12 +480,19 @@ def experiment_headline(args):
     )
     if args.fixed:
         notes += " No search: the setting was fixed beforehand, so no validation score."
+    elif args.refit_only:
+        notes += (
+            " No search: the setting an earlier search chose, refitted with seed "
+            f"{args.seed} (pretraining and fine-tuning)."
+        )
     else:
         notes += (
             f" Search: each candidate fine-tuned on {n_search} training images, scored on "
             f"the {X_val.shape[0]} validation images."
         )
     name = "headline_fixed" if args.fixed else "headline_es" if args.early_stopping else "headline"
+    if args.refit_only:
+        name += f"_seed{args.seed}"
     if args.stacks != "sigmoid":
         name += "_" + "_".join(stacks)
     if args.name_suffix:
@@ -576,6 +593,14 @@ def main(argv=None):
         default=None,
         help="headline: refit (and score the test set) only if the best validation accuracy "
         "beats this one, an earlier search's best",
+    )
+    parser.add_argument(
+        "--refit-only",
+        action="store_true",
+        help="headline: no search; refit the one setting given by the search options",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="headline: seeds the refit (the search uses 0)"
     )
     parser.add_argument("--name-suffix", default="", help="headline: appended to the report name")
     args = parser.parse_args(argv)
