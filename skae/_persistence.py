@@ -12,6 +12,7 @@ both) when a model saved by another skae version is loaded by pickle, joblib or
 checking ``skops.io.get_untrusted_types(file=...)`` gives nothing else.
 """
 
+import inspect
 import warnings
 
 from sklearn.exceptions import InconsistentVersionWarning
@@ -102,4 +103,18 @@ class PersistenceMixin:
             )
         if state.pop(TIED_KEY, False):
             state["decoder_components_"] = state["components_"]
+        # a parameter added after the model was saved takes its default, so that
+        # get_params, clone and a further fit work on an older model
+        for name, default in _parameter_defaults(type(self)).items():
+            state.setdefault(name, default)
         super().__setstate__(state)
+
+
+def _parameter_defaults(cls):
+    """``{name: default}`` of the keyword parameters of ``cls.__init__`` that have one."""
+    signature = inspect.signature(cls.__init__)
+    return {
+        name: parameter.default
+        for name, parameter in signature.parameters.items()
+        if parameter.default is not inspect.Parameter.empty
+    }

@@ -8,6 +8,7 @@ import warnings
 import joblib
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.exceptions import InconsistentVersionWarning
 
 import skae
@@ -173,4 +174,16 @@ def test_a_model_saved_without_a_version_warns_and_is_a_sklearn_warning(X):
     with pytest.warns(InconsistentVersionWarning, match="pre-0.1.0") as record:
         blank.__setstate__(state)
     assert isinstance(record[0].message, InconsistentSkaeVersionWarning)
+    assert_same_outputs(blank, ae, X)
+
+
+def test_a_model_saved_before_a_parameter_existed_loads_with_its_default(X):
+    # learning_rate came after models were saved: the old state lacks it
+    ae = fitted(TiedAutoencoder, X)
+    state = ae.__getstate__()
+    del state["learning_rate"]
+    blank = TiedAutoencoder.__new__(TiedAutoencoder)
+    blank.__setstate__(state)
+    assert blank.get_params()["learning_rate"] == "constant"
+    assert clone(blank).learning_rate == "constant"
     assert_same_outputs(blank, ae, X)
