@@ -132,6 +132,23 @@ STEPS = {
         "--search-n-train",
         "50000",
     ],
+    # wider codes for about the same time: 3000 units for 20 epochs, 4000 for 15
+    "tied_wta_3000": [
+        "--methods",
+        "tied_ae",
+        "--search-space",
+        str(RESULTS / "space_tied_wta_3000.json"),
+        "--search-n-train",
+        "50000",
+    ],
+    "tied_wta_4000": [
+        "--methods",
+        "tied_ae",
+        "--search-space",
+        str(RESULTS / "space_tied_wta_4000.json"),
+        "--search-n-train",
+        "50000",
+    ],
     # longer winner-take-all training, and k-sparse codes read with the top 3k units
     "sparsity_kinds_2": [
         "--methods",
