@@ -438,7 +438,6 @@ def experiment_headline(args):
     ]
     # --beat: an earlier search's choice stays the choice, and the test set is not read
     refit_wanted = not (scores and args.beat is not None and max(scores) <= args.beat)
-    seconds = 0.0
     if refit_wanted:
         final = dict(chosen)
         if args.early_stopping:  # the number of epochs chosen on a validation split too
@@ -475,8 +474,12 @@ def experiment_headline(args):
             if "cosine" in args.schedules
             else ""
         )
-        + "). Whole fit of the chosen model, "
-        f"pretraining included: {seconds:.0f} s."
+        + ")."
+        + (
+            f" Whole fit of the chosen model, pretraining included: {seconds:.0f} s."
+            if refit_wanted
+            else " No refit."
+        )
     )
     if args.fixed:
         notes += " No search: the setting was fixed beforehand, so no validation score."

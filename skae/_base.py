@@ -38,7 +38,7 @@ from ._core import (
     train_full_batch,
     train_minibatch,
 )
-from ._persistence import PersistenceMixin
+from ._persistence import PersistenceMixin, parameter_defaults
 from .utils._blocks import map_row_blocks
 
 MINIBATCH_SOLVERS = frozenset(OPTIMIZERS)
@@ -712,13 +712,7 @@ ATTRIBUTES_DOC = """
 
 def fill_docstring(cls):
     """Complete a public class's docstring with the shared parameter docs and its defaults."""
-    import inspect
-
-    defaults = {
-        name: p.default
-        for name, p in inspect.signature(cls.__init__).parameters.items()
-        if p.default is not inspect.Parameter.empty
-    }
+    defaults = parameter_defaults(cls)
     cls.__doc__ = cls.__doc__.replace(
         "    {parameters}\n", PARAMETERS_DOC.format(**defaults) + ATTRIBUTES_DOC
     )

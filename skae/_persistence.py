@@ -105,12 +105,12 @@ class PersistenceMixin:
             state["decoder_components_"] = state["components_"]
         # a parameter added after the model was saved takes its default, so that
         # get_params, clone and a further fit work on an older model
-        for name, default in _parameter_defaults(type(self)).items():
+        for name, default in parameter_defaults(type(self)).items():
             state.setdefault(name, default)
         super().__setstate__(state)
 
 
-def _parameter_defaults(cls):
+def parameter_defaults(cls):
     """``{name: default}`` of the keyword parameters of ``cls.__init__`` that have one."""
     signature = inspect.signature(cls.__init__)
     return {

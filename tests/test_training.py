@@ -315,9 +315,7 @@ class _RecordingAdam(OPTIMIZERS["adam"]):
 
 
 def test_cosine_schedule_anneals_every_batch_to_zero(X, monkeypatch):
-    import skae._core.training as training
-
-    monkeypatch.setitem(training.OPTIMIZERS, "adam", _RecordingAdam)
+    monkeypatch.setitem(OPTIMIZERS, "adam", _RecordingAdam)  # the engine's own table
     _RecordingAdam.rates = []
     ae = TiedAutoencoder(
         n_components=5,
@@ -343,9 +341,7 @@ def test_cosine_schedule_anneals_every_batch_to_zero(X, monkeypatch):
 
 
 def test_constant_schedule_keeps_the_initial_rate(X, monkeypatch):
-    import skae._core.training as training
-
-    monkeypatch.setitem(training.OPTIMIZERS, "adam", _RecordingAdam)
+    monkeypatch.setitem(OPTIMIZERS, "adam", _RecordingAdam)  # the engine's own table
     _RecordingAdam.rates = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
