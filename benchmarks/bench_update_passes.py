@@ -1,11 +1,11 @@
-"""Two ways tried, and dropped, to cut the passes over the parameters of a deep epoch.
+"""Ways tried, and dropped, to cut the passes over the parameters of a deep epoch.
 
 Run from the repository root::
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_update_passes.py
 
 On the 784-1000-500-10 network of ``benchmarks/bench_deep.py`` (1.29 M float32
-parameters), side by side in one run, interleaved:
+parameters). Part 1, each update alone, side by side in one run, interleaved:
 
 - ``Adam.step`` as skae runs it (whole-vector ufuncs) against the same arithmetic over
   cache-sized chunks of the vector (one fused pass per chunk instead of ten passes over
@@ -14,23 +14,51 @@ parameters), side by side in one run, interleaved:
   a scratch buffer, then ``+=``) against one BLAS ``axpy`` (in place, one pass), which
   OpenBLAS runs on its threads.
 
-It prints milliseconds per call and each ratio (alternative / skae). Neither alternative
-was adopted (docs/performance.md): chunking gained nothing, and ``axpy`` is faster with
-one BLAS thread but much slower when OpenBLAS threads it on a busy machine.
+Part 2, in the training loop: one epoch of the core loop ``train_minibatch`` on that
+network (``bench_deep.py``'s "skae core" row) as skae runs it, against the same epoch
+with
+
+- ``Adam.step`` split in two halves, one on a worker thread (NumPy releases the GIL);
+- the Adam update and the weight decay through SciPy's BLAS (``scal``, ``axpy``, ``dot``:
+  OpenBLAS threads them) while the products stay NumPy's;
+- every product too through SciPy's BLAS (``gemm``), so that the loop uses one BLAS.
+
+and the floor (``bench_deep.py``'s 8 products per batch), interleaved on the quiet runs.
+It prints milliseconds per call (part 1) and the epoch table (part 2), and writes the
+report to ``benchmarks/results/bench_update_passes.md``. None of the alternatives was
+adopted (docs/performance.md).
 """
 
-import math
+import argparse
+import contextlib
 import sys
 import time
+import types
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 from scipy.linalg import blas
 
 sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parent)]
-from _harness import blas_libraries, command_line  # noqa: E402
+from _harness import (  # noqa: E402
+    RESULTS,
+    Patience,
+    Timings,
+    blas_libraries,
+    command_line,
+    load_mnist_like,
+    log,
+    markdown_table,
+    run_interleaved,
+    write_report,
+)
+from bench_deep import _network_and_target, floor, skae_core  # noqa: E402
 
-from skae._core.optimizers import Adam  # noqa: E402
+from skae._core import TrainingHistory, network, train_minibatch, training  # noqa: E402
+from skae._core.optimizers import OPTIMIZERS, Adam  # noqa: E402
+
+DEFAULT_OUTPUT = RESULTS / "bench_update_passes.md"
 
 SIZES = [(784, 1000), (1000, 500), (500, 10)]
 N_PARAMS = sum(n_in * n_out + n_out for n_in, n_out in SIZES)
@@ -43,29 +71,149 @@ class ChunkedAdam(Adam):
 
     def step(self, grad):
         self.t += 1
-        root = math.sqrt(1 - self.beta_2)
-        step_size = (
-            self.learning_rate
-            * math.sqrt(1 - self.beta_2**self.t)
-            / (1 - self.beta_1**self.t)
-            * (1 - self.beta_1)
-            / root
-        )
-        epsilon = self.epsilon / root
+        constants = self.step_constants()
         for lo in range(0, grad.shape[0], self.chunk):
             part = slice(lo, lo + self.chunk)
-            g, m, v = grad[part], self.first_moment[part], self.second_moment[part]
-            s = self._scratch[part]
-            m *= self.beta_1
-            m += g
-            v *= self.beta_2
-            np.multiply(g, g, out=s)
-            v += s
-            np.sqrt(v, out=s)
-            s += epsilon
-            np.divide(m, s, out=s)
-            s *= step_size
-            self.params[part] -= s
+            self.update(*self.slices(grad, part), *constants)
+
+    def slices(self, grad, part):
+        """``update``'s arrays, cut to ``part``."""
+        arrays = (grad, self.first_moment, self.second_moment, self._scratch, self.params)
+        return [array[part] for array in arrays]
+
+
+class ThreadedAdam(ChunkedAdam):
+    """``Adam.step`` with the second half of the vector on a worker thread (the same numbers)."""
+
+    worker = ThreadPoolExecutor(1)
+
+    def step(self, grad):
+        self.t += 1
+        constants = self.step_constants()
+        half = grad.shape[0] // 2
+        pending = self.worker.submit(
+            self.update, *self.slices(grad, slice(half, None)), *constants
+        )
+        self.update(*self.slices(grad, slice(0, half)), *constants)
+        pending.result()
+
+
+class BlasAdam(Adam):
+    """``Adam.step`` with the moment and parameter updates as SciPy BLAS calls."""
+
+    def step(self, grad):
+        self.t += 1
+        m, v, s = self.first_moment, self.second_moment, self._scratch
+        scal, axpy = blas.get_blas_funcs(("scal", "axpy"), (grad,))
+        scal(self.beta_1, m)
+        axpy(grad, m)  # m <- b1 m + g
+        np.multiply(grad, grad, out=s)
+        scal(self.beta_2, v)
+        axpy(s, v)  # v <- b2 v + g^2
+        step_size, epsilon = self.step_constants()
+        np.sqrt(v, out=s)
+        s += epsilon
+        np.divide(m, s, out=s)
+        axpy(s, self.params, a=-step_size)
+
+
+def blas_weight_decay(weights, alpha, grads=None, scratches=None):
+    """skae's ``weight_decay`` with SciPy's ``dot`` and ``axpy``."""
+    value = 0.0
+    for w, g in zip(weights, grads or [None] * len(weights), strict=True):
+        dot, axpy = blas.get_blas_funcs(("dot", "axpy"), (w,))
+        flat = w.reshape(-1)
+        value += 0.5 * alpha * float(dot(flat, flat))
+        if g is not None:
+            axpy(flat, g.reshape(-1), a=alpha)
+    return value
+
+
+def blas_finite(value, grad):
+    return bool(
+        np.isfinite(value) and np.isfinite(blas.get_blas_funcs("dot", (grad,))(grad, grad))
+    )
+
+
+def _fortran_operand(a):
+    """``(array, trans)``, the array Fortran-ordered and ``op(array) == a``: no copy."""
+    return (a, 0) if a.flags.f_contiguous else (a.T, 1)
+
+
+def blas_matmul(a, b, out=None):
+    """``np.matmul`` for 2-D arrays through SciPy's ``gemm``, in place into C-ordered ``out``."""
+    if a.ndim != 2 or b.ndim != 2 or out is None or not out.flags.c_contiguous:
+        return np.matmul(a, b, out=out)
+    gemm = blas.get_blas_funcs("gemm", (a, b))
+    first, trans_first = _fortran_operand(b.T)  # out^T = b^T a^T, Fortran-ordered
+    second, trans_second = _fortran_operand(a.T)
+    target = out.T
+    result = gemm(
+        1.0, first, second, c=target, trans_a=trans_first, trans_b=trans_second, overwrite_c=1
+    )
+    if result is not target:  # f2py copied: not expected for these layouts, but stay right
+        out[...] = result.T
+    return out
+
+
+# NumPy as network.py sees it, with SciPy's gemm for its matmul
+numpy_with_blas_matmul = types.SimpleNamespace(**{name: getattr(np, name) for name in dir(np)})
+numpy_with_blas_matmul.matmul = blas_matmul
+
+
+@contextlib.contextmanager
+def swapped(swaps):
+    """Replace ``(namespace, name, value)`` (a module's global or a dict's key) for a while."""
+
+    def get(space, name):
+        return space[name] if isinstance(space, dict) else getattr(space, name)
+
+    def put(space, name, value):
+        if isinstance(space, dict):
+            space[name] = value
+        else:
+            setattr(space, name, value)
+
+    saved = [(space, name, get(space, name)) for space, name, _ in swaps]
+    try:
+        for space, name, value in swaps:
+            put(space, name, value)
+        yield
+    finally:
+        for space, name, value in saved:
+            put(space, name, value)
+
+
+BLAS_UPDATES = [
+    (OPTIMIZERS, "adam", BlasAdam),
+    (network, "weight_decay", blas_weight_decay),
+    (training, "_finite", blas_finite),
+]
+IN_LOOP = {
+    "floor": ("floor: 8 matmuls per batch, 1 epoch", None),
+    "skae": ("skae core loop, 1 epoch (as shipped)", []),
+    "threaded_adam": ("Adam on two threads", [(OPTIMIZERS, "adam", ThreadedAdam)]),
+    "blas_updates": ("updates through SciPy's BLAS, products NumPy's", BLAS_UPDATES),
+    "blas_throughout": (
+        "updates and products through SciPy's BLAS",
+        [*BLAS_UPDATES, (network, "np", numpy_with_blas_matmul)],
+    ),
+}
+
+
+def in_loop(swaps):
+    """A factory for ``run_interleaved``: the core loop's epoch with ``swaps`` in force."""
+
+    def make(data):
+        run = skae_core(data)
+
+        def run_swapped():
+            with swapped(swaps):
+                run()
+
+        return run_swapped
+
+    return make
 
 
 def per_call(function, calls):
@@ -75,7 +223,8 @@ def per_call(function, calls):
     return (time.perf_counter() - start) / calls * 1e3
 
 
-def main(calls=200, rounds=3):
+def standalone(calls=200, rounds=3):
+    """Part 1: each update alone; milliseconds per call, best of ``rounds``."""
     rng = np.random.default_rng(0)
     grad = rng.standard_normal(N_PARAMS).astype(np.float32)
     optimizers = {
@@ -107,20 +256,118 @@ def main(calls=200, rounds=3):
         times["decay numpy"].append(per_call(decay_numpy, calls))
         times["decay axpy"].append(per_call(decay_axpy, calls))
     best = {name: min(values) for name, values in times.items()}
+    rows = [
+        [name, f"{best[name]:.3f}", f"{best[name] / best[reference]:.2f}"]
+        for name, reference in [
+            ("Adam", "Adam"),
+            ("ChunkedAdam", "Adam"),
+            ("decay numpy", "decay numpy"),
+            ("decay axpy", "decay numpy"),
+        ]
+    ]
+    return markdown_table(["measurement", "ms per call", "ratio to skae's"], rows)
 
-    print(f"command: {command_line()}")
-    for library in blas_libraries():
-        print(f"BLAS (threadpoolctl): {library}")
-    print(f"{N_PARAMS} float32 parameters; best of {rounds} rounds of {calls} calls\n")
-    print("| measurement | ms per call | ratio to skae's |")
-    print("|---|---:|---:|")
-    for name, reference in [
-        ("Adam", "Adam"),
-        ("ChunkedAdam", "Adam"),
-        ("decay numpy", "decay numpy"),
-        ("decay axpy", "decay numpy"),
-    ]:
-        print(f"| {name} | {best[name]:.3f} | {best[name] / best[reference]:.2f} |")
+
+def check_variants(X, y):
+    """Every in-loop variant trains the same network to the same loss (to float32 rounding)."""
+    losses = {}
+    for key, (_, swaps) in IN_LOOP.items():
+        if swaps is not None:
+            with swapped(swaps):
+                network_, target = _network_and_target(X, y)
+                history = TrainingHistory()
+                rng = np.random.default_rng(0)
+                theta = network_.init_params(rng)
+                train_minibatch(
+                    network_,
+                    theta,
+                    X,
+                    solver="adam",
+                    learning_rate=1e-3,
+                    batch_size=200,
+                    max_iter=1,
+                    tol=0.0,
+                    n_iter_no_change=10,
+                    history=history,
+                    rng=rng,
+                    target=target,
+                )
+                losses[key] = history.loss_curve[0]
+    spread = max(losses.values()) - min(losses.values())
+    assert spread < 1e-4 * abs(losses["skae"]), losses
+    return losses
+
+
+def per_round(samples, key, base):
+    """Median and range of ``key / base`` within each round (robust to a machine whose
+    speed drifts between rounds); "n/a" if a disturbed run was repeated (rounds misalign)."""
+    if len(samples[key]) != len(samples[base]):
+        return "n/a"
+    ratios = [t / t_base for (t, _), (t_base, _) in zip(samples[key], samples[base], strict=True)]
+    return f"{np.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f})"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=5, help="epochs of each, interleaved")
+    parser.add_argument("--patience", type=float, default=300.0, help="seconds to wait for quiet")
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    args = parser.parse_args(argv)
+
+    log("part 1: each update alone")
+    part_1 = standalone()
+    X, y, source = load_mnist_like(60_000)
+    log("part 2: the same network's first-epoch loss under every variant")
+    losses = check_variants(X[:5000], y[:5000])
+    measurements = {
+        key: (label, floor if swaps is None else in_loop(swaps), "data")
+        for key, (label, swaps) in IN_LOOP.items()
+    }
+    patience = Patience(args.patience)
+    samples = run_interleaved(
+        measurements, {"data": (X, y)}, {"data": (X[:2000], y[:2000])}, args.repeats, patience
+    )
+    timings = Timings(samples)
+    floors = dict.fromkeys(measurements, "floor")
+    ratios = markdown_table(
+        ["epoch", "ratio of medians", "ratio of minima", "per round: median (range)"],
+        [
+            [
+                f"{label} / {IN_LOOP[base][0].split(',')[0]}",
+                f"{timings.median[key] / timings.median[base]:.2f}",
+                f"{timings.min[key] / timings.min[base]:.2f}",
+                per_round(samples, key, base),
+            ]
+            for key, base in [("skae", "floor")]
+            + [(key, "skae") for key in IN_LOOP if key not in ("floor", "skae")]
+            for label in [IN_LOOP[key][0].split(",")[0]]
+        ],
+    )
+    report = "\n".join(
+        [
+            "# Ways tried to cut the update's passes over the parameters",
+            "",
+            f"- command: `{command_line()}`",
+            *(f"- BLAS (threadpoolctl): {library}" for library in blas_libraries()),
+            f"- {N_PARAMS} float32 parameters (784-1000-500-10); data: {source}",
+            "- first-epoch loss on 5000 rows under each variant (the same to float32 "
+            "rounding): " + ", ".join(f"{k} {v:.6f}" for k, v in losses.items()),
+            "",
+            "## Part 1: each update alone (best of 3 rounds of 200 calls)",
+            "",
+            part_1,
+            "",
+            "## Part 2: one epoch of the core loop (60000 rows, batches of 200)",
+            "",
+            timings.method_line(args.repeats, patience),
+            "",
+            timings.table(measurements, floors),
+            "",
+            ratios,
+            "",
+        ]
+    )
+    write_report(report, args.output)
 
 
 if __name__ == "__main__":

@@ -68,19 +68,28 @@ class Adam:
         self._scratch = np.empty_like(params)
 
     def step(self, grad):
-        # The moments are kept unnormalised, m~ = m / (1 - beta_1) and
-        # v~ = v / (1 - beta_2), which saves two passes over the parameters per step;
-        # the constants move into the step size and epsilon, so the update is exactly
-        # lr_t * m / (sqrt(v) + eps) with lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t).
         self.t += 1
-        m, v, s = self.first_moment, self.second_moment, self._scratch
-        m *= self.beta_1
-        m += grad
-        v *= self.beta_2
-        np.multiply(grad, grad, out=s)
-        v += s
+        step_size, epsilon = self.step_constants()
+        self.update(
+            grad,
+            self.first_moment,
+            self.second_moment,
+            self._scratch,
+            self.params,
+            step_size,
+            epsilon,
+        )
+
+    def step_constants(self):
+        """The step size and epsilon of step ``t`` for the unnormalised moments.
+
+        The moments are kept unnormalised, m~ = m / (1 - beta_1) and v~ = v / (1 - beta_2),
+        which saves two passes over the parameters per step; the constants move into the
+        step size and epsilon, so the update is exactly lr_t * m / (sqrt(v) + eps) with
+        lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t).
+        """
         # Python floats, not NumPy float64 scalars: those would run the float32 ufuncs
-        # below in float64 (NEP 50), a hidden upcast
+        # in float64 (NEP 50), a hidden upcast
         root = math.sqrt(1 - self.beta_2)
         step_size = (
             self.learning_rate
@@ -89,11 +98,20 @@ class Adam:
             * (1 - self.beta_1)
             / root
         )
-        np.sqrt(v, out=s)
-        s += self.epsilon / root
-        np.divide(m, s, out=s)
-        s *= step_size
-        self.params -= s
+        return step_size, self.epsilon / root
+
+    def update(self, grad, m, v, scratch, params, step_size, epsilon):
+        """The ten passes of one step over matching arrays (or matching slices of them)."""
+        m *= self.beta_1
+        m += grad
+        v *= self.beta_2
+        np.multiply(grad, grad, out=scratch)
+        v += scratch
+        np.sqrt(v, out=scratch)
+        scratch += epsilon
+        np.divide(m, scratch, out=scratch)
+        scratch *= step_size
+        params -= scratch
 
     def snapshot(self):
         """A copy of the state, to go back to with :meth:`restore`."""
