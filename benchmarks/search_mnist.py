@@ -149,6 +149,15 @@ STEPS = {
         "--search-n-train",
         "50000",
     ],
+    # rho, the sparsity target, had stayed at the paper's 5%: 2% and 10% of the batch
+    "tied_wta_rho": [
+        "--methods",
+        "tied_ae",
+        "--search-space",
+        str(RESULTS / "space_tied_wta_rho.json"),
+        "--search-n-train",
+        "50000",
+    ],
     # longer winner-take-all training, and k-sparse codes read with the top 3k units
     "sparsity_kinds_2": [
         "--methods",
