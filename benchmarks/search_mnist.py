@@ -158,6 +158,16 @@ STEPS = {
         "--search-n-train",
         "50000",
     ],
+    # Adam's step size (1e-3 so far) at 5e-4 and 2e-3, and batches of 200 instead of 100
+    # (the lifetime selection then keeps 10 rows of each unit, not 5)
+    "tied_wta_lr_batch": [
+        "--methods",
+        "tied_ae",
+        "--search-space",
+        str(RESULTS / "space_tied_wta_lr_batch.json"),
+        "--search-n-train",
+        "50000",
+    ],
     # longer winner-take-all training, and k-sparse codes read with the top 3k units
     "sparsity_kinds_2": [
         "--methods",
