@@ -81,7 +81,7 @@ class Adam:
         )
 
     def step_constants(self):
-        """The step size and epsilon of step ``t`` for the unnormalised moments.
+        """The step size and epsilon of step ``t`` for the unnormalised moments (floats).
 
         The moments are kept unnormalised, m~ = m / (1 - beta_1) and v~ = v / (1 - beta_2),
         which saves two passes over the parameters per step; the constants move into the
@@ -101,7 +101,17 @@ class Adam:
         return step_size, self.epsilon / root
 
     def update(self, grad, m, v, scratch, params, step_size, epsilon):
-        """The ten passes of one step over matching arrays (or matching slices of them)."""
+        """The ten passes of one step over matching arrays (or matching slices of them).
+
+        Parameters
+        ----------
+        grad, m, v, scratch, params : ndarray
+            The gradient, the two unnormalised moments, a buffer it overwrites, and the
+            parameters; ``m``, ``v`` and ``params`` are updated in place.
+        step_size, epsilon : float
+            From :meth:`step_constants` after ``t`` was advanced; Python floats, so that
+            float32 arrays stay float32.
+        """
         m *= self.beta_1
         m += grad
         v *= self.beta_2
