@@ -123,28 +123,35 @@ def _network_and_target(X, y):
     return network, target
 
 
+def one_epoch(network, X, target):
+    """One epoch of ``train_minibatch`` from the network's seeded random start; the history."""
+    rng = np.random.default_rng(0)
+    theta = network.init_params(rng)
+    history = TrainingHistory()
+    train_minibatch(
+        network,
+        theta,
+        X,
+        solver="adam",
+        learning_rate=LEARNING_RATE,
+        batch_size=BATCH_SIZE,
+        max_iter=1,
+        tol=1e-4,
+        n_iter_no_change=10,
+        history=history,
+        rng=rng,
+        target=target,
+    )
+    return history
+
+
 def skae_core(data):
     """One epoch of the core loop ``train_minibatch`` on the estimator's network."""
     X, y = data
     network, target = _network_and_target(X, y)
 
     def run():
-        rng = np.random.default_rng(0)
-        theta = network.init_params(rng)
-        train_minibatch(
-            network,
-            theta,
-            X,
-            solver="adam",
-            learning_rate=LEARNING_RATE,
-            batch_size=BATCH_SIZE,
-            max_iter=1,
-            tol=1e-4,
-            n_iter_no_change=10,
-            history=TrainingHistory(),
-            rng=rng,
-            target=target,
-        )
+        one_epoch(network, X, target)
 
     return run
 

@@ -60,9 +60,9 @@ from _harness import (  # noqa: E402
     run_interleaved,
     write_report,
 )
-from bench_deep import _network_and_target, floor, skae_core  # noqa: E402
+from bench_deep import _network_and_target, floor, one_epoch, skae_core  # noqa: E402
 
-from skae._core import TrainingHistory, network, train_minibatch, training  # noqa: E402
+from skae._core import network, training  # noqa: E402
 from skae._core.optimizers import OPTIMIZERS, Adam  # noqa: E402
 
 DEFAULT_OUTPUT = RESULTS / "bench_update_passes.md"
@@ -364,23 +364,7 @@ def check_variants(X, y):
             MATMUL_CALLS.update(gemm=0, numpy=0)
             with swapped(swaps), scipy_blas_threads(n_threads):
                 network_, target = _network_and_target(X, y)
-                history = TrainingHistory()
-                rng = np.random.default_rng(0)
-                theta = network_.init_params(rng)
-                train_minibatch(
-                    network_,
-                    theta,
-                    X,
-                    solver="adam",
-                    learning_rate=1e-3,
-                    batch_size=200,
-                    max_iter=1,
-                    tol=0.0,
-                    n_iter_no_change=10,
-                    history=history,
-                    rng=rng,
-                    target=target,
-                )
+                history = one_epoch(network_, X, target)
                 losses[key] = history.loss_curve[0]
                 # the swaps took: each variant's optimiser, and SciPy's gemm for every product
                 assert type(history.optimizer) is OPTIMIZERS["adam"]
