@@ -498,3 +498,16 @@ def test_stacked_layers_anneal_their_pretraining_and_fine_tune_at_the_target(X, 
     levels = [level for level, _, _ in calls]
     # pretraining: 4 epochs of 2 batches, k 10 -> 6 -> 2; fine-tuning: 2 epochs at k = 2
     assert levels == [10, 10, 6, 6, 2, 2, 2, 2] + [2] * 2 * 2
+
+
+def test_early_stopping_mid_annealing_ends_at_the_target(X, monkeypatch):
+    from skae._core.penalties import TopKSparsity
+
+    calls = _record_selections(monkeypatch, TopKSparsity)
+    final = _record_final_selection(monkeypatch)
+    params = dict(early_stopping=True, n_iter_no_change=1, tol=1e9, max_iter=10)
+    ae = _k_sparse(initial_sparsity_target=0.5, batch_size=360, **params).fit(X)
+    # the first epoch improves on nothing, the second not by tol: stopped at 2 of 10
+    assert ae.n_iter_ == 2
+    assert [level for level, _, _ in calls] == [10, 8]  # 360 training rows: one batch
+    assert final == [2]
