@@ -62,6 +62,14 @@ STEPS = {
         "--search-space",
         str(RESULTS / "space_top_k_read.json"),
     ],
+    # the k-sparse paper's annealed k (initial_sparsity_target: k = 100 at the start,
+    # down to 25 at half of the epochs) against the same k throughout, read both ways
+    "top_k_anneal": [
+        "--methods",
+        "sparse_ae",
+        "--search-space",
+        str(RESULTS / "space_top_k_anneal.json"),
+    ],
     # the contractive penalty (Rifai et al. 2011) on a tied sigmoid autoencoder, as theirs
     "contraction": [
         "--methods",

@@ -148,6 +148,7 @@ class BaseAutoencoder(
         "alpha": [Interval(Real, 0, None, closed="left")],
         "sparsity": [StrOptions(set(SPARSITY_KINDS))],
         "sparsity_target": [Interval(Real, 0, 1, closed="neither")],
+        "initial_sparsity_target": [Interval(Real, 0, 1, closed="right"), None],
         "sparsity_weight": [Interval(Real, 0, None, closed="left")],
         "contraction_weight": [Interval(Real, 0, None, closed="left")],
         "transform_k_factor": [Interval(Real, 1, None, closed="left"), None],
@@ -214,6 +215,20 @@ class BaseAutoencoder(
                 f"alpha k units of sparsity='top_k'; got sparsity={self.sparsity!r}. Set "
                 "transform_k_factor=None."
             )
+        if self.initial_sparsity_target is not None:
+            if self.sparsity == "kl":
+                raise ValueError(
+                    f"initial_sparsity_target={self.initial_sparsity_target} anneals the "
+                    "kept share of sparsity='top_k' or 'lifetime'; got sparsity='kl'. Set "
+                    "initial_sparsity_target=None."
+                )
+            if self.initial_sparsity_target < self.sparsity_target:
+                raise ValueError(
+                    f"initial_sparsity_target={self.initial_sparsity_target} is below "
+                    f"sparsity_target={self.sparsity_target}: the annealing starts from "
+                    "a less sparse code and ends at sparsity_target. Set it to at least "
+                    "sparsity_target, or None."
+                )
         if self.noise in ("masking", "salt_and_pepper") and self.noise_level > 1:
             raise ValueError(
                 f"noise_level is a probability for noise={self.noise!r} and must be in "
@@ -249,6 +264,18 @@ class BaseAutoencoder(
             return None
         k = make_sparsity("top_k", self.sparsity_target, 0.0, self.n_components, self.activation).k
         return min(self.n_components, max(1, int(round(self.transform_k_factor * k))))
+
+    def _sparsity_start(self):
+        """``{0: level}``, where the encoder's annealed sparsity starts, or None.
+
+        The level is k for "top_k", the kept share for "lifetime" (see ``make_sparsity``).
+        """
+        if self.initial_sparsity_target is None:
+            return None
+        start = make_sparsity(
+            self.sparsity, self.initial_sparsity_target, 0.0, self.n_components, self.activation
+        )
+        return {0: start.level}
 
     def _layers(self, n_features, tied_to=None):
         """This autoencoder's (encoder, decoder) as layers of a deeper network.
@@ -462,6 +489,7 @@ class BaseAutoencoder(
             solver=self.solver,
             learning_rate=self.learning_rate_init,
             schedule=self.learning_rate,
+            sparsity_start=self._sparsity_start(),
             momentum=self.momentum,
             batch_size=minibatch_size(self.batch_size, X.shape[0]),
             max_iter=self.max_iter,
@@ -619,6 +647,16 @@ default={output_activation!r}
         rho, the wanted fraction of active units: the target mean activation of each
         unit for "kl", the kept share of units per sample for "top_k", the kept share
         of rows per unit for "lifetime".
+    initial_sparsity_target : float in (0, 1] or None, default={initial_sparsity_target}
+        Anneals the sparsity of "top_k" and "lifetime" as the k-sparse paper does
+        (Makhzani & Frey, 2013): training starts at this rho, k =
+        round(initial_sparsity_target * n_components) for "top_k", and falls linearly,
+        epoch by epoch, to ``sparsity_target`` at the middle of the ``max_iter`` epochs,
+        then stays there (a less sparse start trains every unit, so fewer units die).
+        At least ``sparsity_target``; None (or equal to it) does not anneal. Each
+        ``fit`` (``warm_start`` too) anneals afresh; ``partial_fit`` has no horizon and
+        trains at ``sparsity_target``; early stopping may end the fit before the
+        annealing does. Full-batch solvers ignore it; "kl" refuses it.
     sparsity_weight : float, default={sparsity_weight}
         beta, the weight of the KL penalty (``sparsity="kl"`` only); 0 turns it off. It
         needs activation "sigmoid" or "tanh" (read as (a + 1) / 2). rho^ is the mean

@@ -35,6 +35,7 @@ class TiedAutoencoder(BaseAutoencoder):
         alpha=0.0,
         sparsity="kl",
         sparsity_target=0.05,
+        initial_sparsity_target=None,
         sparsity_weight=0.0,
         contraction_weight=0.0,
         transform_k_factor=None,

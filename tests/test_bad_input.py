@@ -111,6 +111,11 @@ FIT_CASES = [
     ("contraction, top_k", {"contraction_weight": 0.1, "sparsity": "top_k"}, clean, "contraction_weight"),
     ("alpha k < k",        {"sparsity": "top_k", "transform_k_factor": 0.5}, clean, "transform_k_factor"),
     ("alpha k, not top_k", {"transform_k_factor": 3.0},               clean,      "transform_k_factor"),
+    ("rho0 = 1.5",         {"sparsity": "top_k", "initial_sparsity_target": 1.5}, clean, "initial_sparsity_target"),
+    ("rho0 = 0",           {"sparsity": "top_k", "initial_sparsity_target": 0.0}, clean, "initial_sparsity_target"),
+    ("rho0 text",          {"sparsity": "top_k", "initial_sparsity_target": "0.5"}, clean, "initial_sparsity_target"),
+    ("rho0 < rho",         {"sparsity": "lifetime", "sparsity_target": 0.5, "initial_sparsity_target": 0.2}, clean, "initial_sparsity_target=0.2 is below"),
+    ("rho0 with kl",       {"sparsity": "kl", "initial_sparsity_target": 0.5}, clean, "initial_sparsity_target"),
 ]  # fmt: skip
 
 
@@ -147,6 +152,8 @@ FITTED_CASES = [
     ("partial_fit, width",       lambda ae, X: adam(ae).partial_fit(X[:, :10]),           "features"),
     ("warm start, new size",     lambda ae, X: warm(ae, n_components=3).fit(X),           "n_components"),
     ("warm start, new tied",     lambda ae, X: warm(ae, tied=not ae.tied).fit(X),         "tied"),
+    ("warm start, rho0 with kl", lambda ae, X: warm(ae, initial_sparsity_target=0.5).fit(X), "initial_sparsity_target"),
+    ("partial_fit, rho0 < rho",  lambda ae, X: adam(ae).set_params(sparsity="top_k", initial_sparsity_target=0.01).partial_fit(X), "below sparsity_target"),
 ]  # fmt: skip
 
 

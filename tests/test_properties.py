@@ -59,6 +59,8 @@ DOCUMENTED_ERRORS = [
     r"early_stopping=True with validation_fraction=.* leaves no rows",
     r"contraction_weight=.* is not supported with sparsity=",
     r"transform_k_factor=.* reads the code with the top alpha k units",
+    r"initial_sparsity_target=.* anneals the kept share",
+    r"initial_sparsity_target=.* is below sparsity_target",
     r"leaves too few labelled rows",
     r"needs labelled rows of at least 2 classes",
 ]
@@ -106,6 +108,7 @@ def estimators(draw):
         "alpha": draw(st.sampled_from([0.0, 1e-4, 0.1, 10.0])),
         "sparsity": draw(st.sampled_from(["kl", "kl", "top_k", "lifetime"])),
         "sparsity_target": draw(st.sampled_from([0.01, 0.05, 0.5, 0.99])),
+        "initial_sparsity_target": draw(st.sampled_from([None, None, None, 0.5, 1.0])),
         "sparsity_weight": draw(st.sampled_from([0.0, 0.0, 3.0, 100.0])),
         "contraction_weight": draw(st.sampled_from([0.0, 0.0, 0.1, 10.0])),
         "transform_k_factor": draw(st.sampled_from([None, None, 1.0, 3.0])),

@@ -363,3 +363,151 @@ def test_cosine_schedule_ends_near_the_pca_floor_where_constant_steps_cannot(X):
     cosine = TiedAutoencoder(learning_rate="cosine", random_state=0, **params).fit(X)
     gap_constant, gap_cosine = -constant.score(X) - floor, -cosine.score(X) - floor
     assert 0 <= gap_cosine < gap_constant / 2
+
+
+# -- the annealed sparsity level (Makhzani & Frey 2013: k falls over the first half) --
+def _record_selections(monkeypatch, selection_class):
+    """Record, at every training selection, the level used and what each mask kept."""
+    calls = []
+    original = selection_class.select
+
+    def recording(self, a, mask):
+        original(self, a, mask)
+        calls.append((self.level, mask.sum(axis=1), mask.sum(axis=0)))
+
+    monkeypatch.setattr(selection_class, "select", recording)
+    return calls
+
+
+def _record_final_selection(monkeypatch):
+    """The encoder's selection object as the engine leaves it at the end of each fit."""
+    import skae._base
+
+    final = []
+    original = skae._base.train_minibatch
+
+    def recording(network, *args, **kwargs):
+        status = original(network, *args, **kwargs)
+        final.append(network.layers[0].sparsity.level)
+        return status
+
+    monkeypatch.setattr(skae._base, "train_minibatch", recording)
+    return final
+
+
+def _k_sparse(**params):
+    defaults = dict(n_components=20, activation="relu", sparsity="top_k", sparsity_target=0.1)
+    defaults.update(solver="adam", batch_size=200, random_state=0)
+    return TiedAutoencoder(**{**defaults, **params})
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_annealed_k_before_every_epoch_follows_the_linear_schedule(X, monkeypatch):
+    from skae._core.penalties import TopKSparsity
+
+    calls = _record_selections(monkeypatch, TopKSparsity)
+    final = _record_final_selection(monkeypatch)
+    ae = _k_sparse(initial_sparsity_target=0.5, max_iter=7).fit(X)
+    # k from 10 (0.5 of 20 units) to 2 (0.1) over the first 3.5 of 7 epochs, then 2
+    k_start, k_end, half = 10, 2, 7 / 2
+    expected = [round(k_start + (k_end - k_start) * min(1, e / half)) for e in range(7)]
+    assert expected == [10, 8, 5, 3, 2, 2, 2]  # the schedule worked out by hand
+    n_batches = 2  # 400 rows in batches of 200
+    assert [level for level, _, _ in calls] == [k for k in expected for _ in range(n_batches)]
+    for level, kept_per_row, _ in calls:
+        assert np.all(kept_per_row == level)
+    # the fit ends at the target k; a later partial_fit trains at it, and so reads transform
+    assert final == [2]
+    calls.clear()
+    ae.partial_fit(X)
+    assert len(calls) == n_batches
+    for level, kept_per_row, _ in calls:
+        assert level == 2 and np.all(kept_per_row == 2)
+    # a warm-started fit anneals afresh
+    calls.clear()
+    ae.set_params(warm_start=True, max_iter=2).fit(X)
+    assert [level for level, _, _ in calls] == [10, 10, 2, 2]
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_annealed_lifetime_share_follows_the_same_schedule(X, monkeypatch):
+    from skae._core.penalties import LifetimeSparsity
+
+    calls = _record_selections(monkeypatch, LifetimeSparsity)
+    final = _record_final_selection(monkeypatch)
+    params = dict(sparsity="lifetime", sparsity_target=0.05, initial_sparsity_target=0.45)
+    _k_sparse(max_iter=4, **params).fit(X)
+    shares = [0.45 + (0.05 - 0.45) * min(1, e / 2) for e in range(4)]  # 0.45, 0.25, 0.05...
+    assert [level for level, _, _ in calls[::2]] == pytest.approx(shares)
+    for level, _, kept_per_unit in calls:
+        assert np.all(kept_per_unit == np.ceil(level * 200))  # winners among 200 rows
+    assert final == pytest.approx([0.05])
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_no_annealing_is_the_plain_fit(X):
+    plain = _k_sparse(max_iter=4).fit(X)
+    assert plain.initial_sparsity_target is None
+    # starting at the target anneals nothing: the same model, bit for bit
+    from_target = _k_sparse(max_iter=4, initial_sparsity_target=0.1).fit(X)
+    np.testing.assert_array_equal(from_target.components_, plain.components_)
+    annealed = _k_sparse(max_iter=4, initial_sparsity_target=0.5).fit(X)
+    assert not np.array_equal(annealed.components_, plain.components_)
+    # full-batch solvers ignore it
+    lbfgs = dict(solver="lbfgs", max_iter=3)
+    np.testing.assert_array_equal(
+        _k_sparse(initial_sparsity_target=0.5, **lbfgs).fit(X).components_,
+        _k_sparse(**lbfgs).fit(X).components_,
+    )
+
+
+def test_an_interrupted_annealing_leaves_the_layer_at_its_target(X):
+    from skae._core import Autoencoder, TrainingHistory, train_minibatch
+
+    network = Autoencoder(64, 20, activation="relu", sparsity="top_k", sparsity_target=0.1)
+    theta = network.init_params(np.random.default_rng(0))
+    epochs = []
+
+    def validation(theta):
+        epochs.append(network.layers[0].sparsity.k)  # k of the epoch just trained
+        if len(epochs) == 2:
+            raise KeyboardInterrupt
+        return 0.0
+
+    status = train_minibatch(
+        network, theta, X, solver="adam", learning_rate=0.001, batch_size=200, max_iter=4,
+        tol=0.0, n_iter_no_change=10, history=TrainingHistory(early_stopping=True),
+        rng=np.random.default_rng(0), sparsity_start={0: 10}, validation=validation,
+    )  # fmt: skip
+    assert status == "interrupted"
+    assert epochs == [10, 6]  # 10 + (2 - 10) * 1/2 before the second of 4 epochs
+    assert network.layers[0].sparsity.k == 2
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_stacked_layers_anneal_their_pretraining_and_fine_tune_at_the_target(X, monkeypatch):
+    from skae import StackedAutoencoder
+    from skae._core.penalties import TopKSparsity
+
+    calls = _record_selections(monkeypatch, TopKSparsity)
+    layer = _k_sparse(initial_sparsity_target=0.5, max_iter=4)
+    stack = StackedAutoencoder(
+        [("k_sparse", layer)], fine_tune_solver="adam", fine_tune_max_iter=2, random_state=0
+    )
+    stack.fit(X)
+    levels = [level for level, _, _ in calls]
+    # pretraining: 4 epochs of 2 batches, k 10 -> 6 -> 2; fine-tuning: 2 epochs at k = 2
+    assert levels == [10, 10, 6, 6, 2, 2, 2, 2] + [2] * 2 * 2
+
+
+def test_early_stopping_mid_annealing_ends_at_the_target(X, monkeypatch):
+    from skae._core.penalties import TopKSparsity
+
+    calls = _record_selections(monkeypatch, TopKSparsity)
+    final = _record_final_selection(monkeypatch)
+    params = dict(early_stopping=True, n_iter_no_change=1, tol=1e9, max_iter=10)
+    ae = _k_sparse(initial_sparsity_target=0.5, batch_size=360, **params).fit(X)
+    # the first epoch improves on nothing, the second not by tol: stopped at 2 of 10
+    assert ae.n_iter_ == 2
+    assert [level for level, _, _ in calls] == [10, 8]  # 360 training rows: one batch
+    assert final == [2]

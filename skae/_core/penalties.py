@@ -100,6 +100,15 @@ class TopKSparsity:
     def __init__(self, k):
         self.k = int(k)
 
+    @property
+    def level(self):
+        """k, the level that an annealing schedule moves (see ``train_minibatch``)."""
+        return self.k
+
+    @level.setter
+    def level(self, value):
+        self.k = max(1, int(round(value)))
+
     def select(self, a, mask):
         """Write the 0/1 ``mask`` of the kept units and zero the others in ``a``."""
         n_units = a.shape[1]
@@ -118,7 +127,7 @@ class LifetimeSparsity:
 
     Parameters
     ----------
-    fraction : float in (0, 1)
+    fraction : float in (0, 1]
     """
 
     uses_mean_activation = False
@@ -126,6 +135,15 @@ class LifetimeSparsity:
 
     def __init__(self, fraction):
         self.fraction = float(fraction)
+
+    @property
+    def level(self):
+        """The kept fraction, the level that an annealing schedule moves."""
+        return self.fraction
+
+    @level.setter
+    def level(self, value):
+        self.fraction = float(value)
 
     def n_winners(self, n_rows):
         return max(1, math.ceil(self.fraction * n_rows))

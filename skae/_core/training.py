@@ -185,6 +185,22 @@ def train_full_batch(
     return status
 
 
+def annealed_sparsity_level(start, end, epoch, n_epochs):
+    """The sparsity level before epoch ``epoch`` (counted from 0) of a fit of ``n_epochs``.
+
+    Linear from ``start`` to ``end`` over the first half of the epochs, then ``end``, as
+    the k-sparse paper schedules k (Makhzani & Frey 2013: a large k at first gives every
+    unit a chance to be selected and trained, which avoids dead units)::
+
+        level(e) = start + (end - start) * min(1, e / (n_epochs / 2))
+
+    The level is k for top-k (the selection rounds it) and the kept share of rows for
+    winner-take-all.
+    """
+    progress = min(1.0, epoch / (n_epochs / 2))
+    return start + (end - start) * progress
+
+
 def train_minibatch(
     network,
     theta,
@@ -200,6 +216,7 @@ def train_minibatch(
     rng,
     incremental=False,
     schedule="constant",
+    sparsity_start=None,
     momentum=0.9,
     target=None,
     corruption=None,
@@ -235,6 +252,12 @@ def train_minibatch(
         "cosine" anneals the step size from ``learning_rate`` to zero over ``max_iter``
         epochs, ``learning_rate * (1 + cos(pi * t / T)) / 2`` before batch t of T; an
         ``incremental`` epoch has no horizon and keeps ``learning_rate``.
+    sparsity_start : dict, optional
+        ``{layer index: level}``: anneals the mask sparsity (top-k, winner-take-all) of
+        these layers from ``level`` at the first epoch to the level each layer holds on
+        entry, its target, along :func:`annealed_sparsity_level`, set before every epoch.
+        The layers hold their target again when training ends, however it ends. An
+        ``incremental`` epoch has no horizon and trains at the target.
     target : ndarray, optional
     corruption : Corruption, optional
         A fresh draw for every minibatch of every epoch.
@@ -275,10 +298,20 @@ def train_minibatch(
     n_epochs = 1 if incremental else max_iter
     n_batches = -(-n_samples // batch_size)
     anneal = schedule == "cosine" and not incremental
+    # (selection, start level, target level) of each layer whose sparsity is annealed
+    annealed_sparsity = []
+    if sparsity_start and not incremental:
+        for index, start_level in sparsity_start.items():
+            selection = network.layers[index].sparsity
+            annealed_sparsity.append((selection, start_level, selection.level))
     start = time.perf_counter()
     epochs_done = 0
     try:
         for epoch in range(n_epochs):
+            for selection, start_level, target_level in annealed_sparsity:
+                selection.level = annealed_sparsity_level(
+                    start_level, target_level, epoch, n_epochs
+                )
             order = rng.permutation(n_samples)
             if corruption is not None:
                 corruption.reseed(rng)
@@ -353,6 +386,10 @@ def train_minibatch(
         optimizer.restore(optimizer_state)
         theta[...] = best_theta if validation is not None else epoch_start_theta
         return "interrupted"
+    finally:
+        # transform and a later partial_fit see the target, whatever ended the fit
+        for selection, _, target_level in annealed_sparsity:
+            selection.level = target_level
     if validation is not None:
         theta[...] = best_theta
     return "converged" if incremental else "max_iter"
