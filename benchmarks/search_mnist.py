@@ -70,6 +70,24 @@ STEPS = {
         "--search-space",
         str(RESULTS / "space_top_k_anneal.json"),
     ],
+    # the k-sparse paper's own encoder: tied weights, linear units, annealed k, read with
+    # the top k and the top 3k
+    "top_k_tied_linear": [
+        "--methods",
+        "tied_ae",
+        "--search-space",
+        str(RESULTS / "space_top_k_tied_linear.json"),
+    ],
+    # the same read with the top 3k, fit on all 50000 fitting images for 30 epochs (as
+    # the tied winner-take-all preset), with 1000 units (k = 25) and 2000 (k = 50)
+    "top_k_tied_linear_full": [
+        "--methods",
+        "tied_ae",
+        "--search-space",
+        str(RESULTS / "space_top_k_tied_linear_full.json"),
+        "--search-n-train",
+        "50000",
+    ],
     # the contractive penalty (Rifai et al. 2011) on a tied sigmoid autoencoder, as theirs
     "contraction": [
         "--methods",
@@ -212,8 +230,9 @@ def summarize():
         "# MNIST search: the best candidate of each method in each step",
         "",
         "Candidates fit on 10000 training images (all 50000 fitting images in the steps",
-        "`tied_wta_*` after `tied_wta`), ranked on a stratified validation set",
-        "of 10000 other training images (`benchmarks/search_mnist.py`; every candidate in",
+        "`tied_wta_*` after `tied_wta` and in `top_k_tied_linear_full`), ranked on a",
+        "stratified validation set of 10000 other training images",
+        "(`benchmarks/search_mnist.py`; every candidate in",
         "`benchmarks/results/search_mnist/<step>/search_mnist.md`). A method's preset is its",
         "best candidate over all steps (`benchmarks/results/search_mnist/chosen.json`),",
         "steps marked 'reported only' aside.",
