@@ -194,6 +194,16 @@ STEPS = {
         "--search-n-train",
         "50000",
     ],
+    # the tied winner-take-all with its kept share annealed from 20% to 5% over the first
+    # 15 of its 30 epochs (initial_sparsity_target, as the k-sparse paper anneals k)
+    "tied_wta_anneal": [
+        "--methods",
+        "tied_ae",
+        "--search-space",
+        str(RESULTS / "space_tied_wta_anneal.json"),
+        "--search-n-train",
+        "50000",
+    ],
     # longer winner-take-all training, and k-sparse codes read with the top 3k units
     "sparsity_kinds_2": [
         "--methods",
