@@ -81,6 +81,36 @@ def warn_training_status(estimator, status, history, solver, max_iter):
         )
 
 
+# rows of X that fit encodes at the end to notice codes that carry no information
+CODE_CHECK_ROWS = 1000
+
+
+def warn_if_codes_constant(estimator, network, theta, X):
+    """Warn when every sample of (the first rows of) X gets the same code.
+
+    Training can end finite and still useless: with too large a step every relu unit
+    dies (the loss stays flat, ``transform`` returns zeros), and inputs far outside
+    [0, 1] can saturate every sigmoid to exactly 0 or 1. Encoding at most
+    :data:`CODE_CHECK_ROWS` rows costs a fraction of one epoch and draws no random
+    numbers, so fitted models stay bit-identical.
+    """
+    n_rows = min(X.shape[0], CODE_CHECK_ROWS)
+    if n_rows < 2:
+        return
+    codes = network.encode(theta, X[:n_rows])
+    if np.any(codes != codes[0]):
+        return
+    warnings.warn(
+        f"{type(estimator).__name__}: all {codes.shape[1]} hidden units give the same "
+        f"value for each of the first {n_rows} training samples, so the codes carry no "
+        "information: the units are all dead (relu) or saturated (sigmoid, tanh), most "
+        "often from too large a step or from inputs far outside [0, 1]. Lower "
+        "learning_rate_init or scale X, and fit again.",
+        RuntimeWarning,
+        stacklevel=6,
+    )
+
+
 def minibatch_size(batch_size, n_samples):
     """The rows per minibatch: ``"auto"`` is ``min(200, n_samples)``, as in scikit-learn."""
     return min(200 if batch_size == "auto" else batch_size, n_samples)
@@ -458,6 +488,8 @@ class BaseAutoencoder(
         if status == "max_iter" and incremental:
             status = "converged"  # one epoch is what partial_fit asks for
         warn_training_status(self, status, history, self.solver, self.max_iter)
+        if status in ("converged", "max_iter"):
+            warn_if_codes_constant(self, network, theta, X)
         if history.optimizer is not None:
             history.optimizer.params = None  # keep the state, not a stale parameter vector
         self._store_params(network, theta)

@@ -113,6 +113,40 @@ def test_divergence_keeps_finite_parameters_and_warns(X, solver, dtype):
     assert np.all(np.isfinite(ae.transform(X)))
 
 
+DEAD_RELU = dict(
+    n_components=16,
+    activation="relu",
+    output_activation="identity",
+    loss="squared_error",
+    sparsity_weight=0.0,
+    solver="sgd",
+    max_iter=5,
+    random_state=0,
+)
+
+
+@pytest.mark.parametrize("Estimator", [SparseAutoencoder, DenoisingAutoencoder, TiedAutoencoder])
+def test_codes_that_carry_no_information_warn(X, Estimator):
+    # too large a step kills every relu unit: the loss stays finite, the codes are zeros
+    ae = Estimator(learning_rate_init=1.0, **DEAD_RELU)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with pytest.warns(RuntimeWarning, match="all 16 hidden units give the same value"):
+            ae.fit(X)
+    assert np.all(np.isfinite(ae.loss_curve_))
+    np.testing.assert_array_equal(ae.transform(X), 0.0)
+
+
+@pytest.mark.parametrize("Estimator", [SparseAutoencoder, DenoisingAutoencoder, TiedAutoencoder])
+def test_informative_codes_do_not_warn(X, Estimator):
+    ae = Estimator(learning_rate_init=0.01, **DEAD_RELU)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("error", RuntimeWarning)
+        ae.fit(X)
+    assert np.ptp(ae.transform(X), axis=0).max() > 0
+
+
 def test_max_iter_gives_convergence_warning(X):
     with pytest.warns(ConvergenceWarning, match="max_iter"):
         TiedAutoencoder(n_components=6, max_iter=2, random_state=0).fit(X)
