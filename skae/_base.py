@@ -85,29 +85,45 @@ def warn_training_status(estimator, status, history, solver, max_iter):
 CODE_CHECK_ROWS = 1000
 
 
-def warn_if_codes_constant(estimator, network, theta, X):
-    """Warn when every sample of (the first rows of) X gets the same code.
+def _rows_all_equal(rows):
+    """Whether every row of a dense or sparse 2-D array equals the first."""
+    if sp.issparse(rows):
+        rows = sp.csr_matrix(rows)
+        first_repeated = sp.csr_matrix(np.ones((rows.shape[0], 1), dtype=rows.dtype)) @ rows[:1]
+        return (rows != first_repeated).nnz == 0
+    return not np.any(rows != rows[0])
+
+
+def warn_if_codes_constant(
+    estimator, network, theta, X, step_parameter="learning_rate_init", stacklevel=6
+):
+    """Warn when distinct samples among the first rows of X all get the same code.
 
     Training can end finite and still useless: with too large a step every relu unit
     dies (the loss stays flat, ``transform`` returns zeros), and inputs far outside
-    [0, 1] can saturate every sigmoid to exactly 0 or 1. Encoding at most
-    :data:`CODE_CHECK_ROWS` rows costs a fraction of one epoch and draws no random
-    numbers, so fitted models stay bit-identical.
+    [0, 1] can saturate every sigmoid to exactly 0 or 1. ``fit`` calls this at its end
+    (``partial_fit`` does not: on a stream of small batches the check would cost a sizeable
+    share of each call). Encoding at most :data:`CODE_CHECK_ROWS` rows costs a fraction
+    of one epoch and draws no random numbers, so fitted models stay bit-identical.
+    Identical input rows rightly get identical codes: then nothing is said.
     """
     n_rows = min(X.shape[0], CODE_CHECK_ROWS)
     if n_rows < 2:
         return
-    codes = network.encode(theta, X[:n_rows])
-    if np.any(codes != codes[0]):
+    rows = X[:n_rows]
+    if _rows_all_equal(rows):
+        return
+    codes = network.encode(theta, rows)
+    if not _rows_all_equal(codes):
         return
     warnings.warn(
         f"{type(estimator).__name__}: all {codes.shape[1]} hidden units give the same "
         f"value for each of the first {n_rows} training samples, so the codes carry no "
         "information: the units are all dead (relu) or saturated (sigmoid, tanh), most "
         "often from too large a step or from inputs far outside [0, 1]. Lower "
-        "learning_rate_init or scale X, and fit again.",
+        f"{step_parameter} or scale X, and fit again.",
         RuntimeWarning,
-        stacklevel=6,
+        stacklevel=stacklevel,
     )
 
 
@@ -488,7 +504,7 @@ class BaseAutoencoder(
         if status == "max_iter" and incremental:
             status = "converged"  # one epoch is what partial_fit asks for
         warn_training_status(self, status, history, self.solver, self.max_iter)
-        if status in ("converged", "max_iter"):
+        if status in ("converged", "max_iter") and not incremental:
             warn_if_codes_constant(self, network, theta, X)
         if history.optimizer is not None:
             history.optimizer.params = None  # keep the state, not a stale parameter vector

@@ -23,6 +23,7 @@ from ._base import (
     minibatch_size,
     new_generator,
     restore_on_error,
+    warn_if_codes_constant,
     warn_training_status,
 )
 from ._core import Network, TrainingHistory, train_full_batch, train_minibatch
@@ -301,6 +302,11 @@ class StackedAutoencoder(
         if status == "max_iter" and incremental:
             status = "converged"
         warn_training_status(self, status, history, self.fine_tune_solver, self.fine_tune_max_iter)
+        if status in ("converged", "max_iter") and not incremental:
+            # one frame deeper than the base's fit: _fit calls _train
+            warn_if_codes_constant(
+                self, network, theta, X, "fine_tune_learning_rate", stacklevel=7
+            )
         if history.optimizer is not None:
             history.optimizer.params = None
         return status

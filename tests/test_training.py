@@ -4,11 +4,12 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 
-from skae import DenoisingAutoencoder, SparseAutoencoder, TiedAutoencoder
+from skae import DenoisingAutoencoder, SparseAutoencoder, StackedAutoencoder, TiedAutoencoder
 from skae._core import OPTIMIZERS
 
 
@@ -125,16 +126,41 @@ DEAD_RELU = dict(
 )
 
 
-@pytest.mark.parametrize("Estimator", [SparseAutoencoder, DenoisingAutoencoder, TiedAutoencoder])
-def test_codes_that_carry_no_information_warn(X, Estimator):
-    # too large a step kills every relu unit: the loss stays finite, the codes are zeros
-    ae = Estimator(learning_rate_init=1.0, **DEAD_RELU)
+def _fit_expecting_dead_codes(estimator, X, match):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        with pytest.warns(RuntimeWarning, match="all 16 hidden units give the same value"):
-            ae.fit(X)
+        with pytest.warns(RuntimeWarning, match=match) as record:
+            estimator.fit(X)
+    # the warning points at the caller's line, as scikit-learn's warnings do
+    assert any(w.filename == __file__ for w in record if w.category is RuntimeWarning)
+
+
+@pytest.mark.parametrize(
+    "Estimator,step",
+    # steps that kill every unit of each class here (larger ones may diverge instead)
+    [(SparseAutoencoder, 1.0), (DenoisingAutoencoder, 0.7), (TiedAutoencoder, 0.7)],
+)
+@pytest.mark.parametrize("kind", ["dense float64", "csr float32"])
+def test_codes_that_carry_no_information_warn(X, Estimator, step, kind):
+    # too large a step kills every relu unit: the loss stays finite, the codes are zeros
+    data = X if kind == "dense float64" else sp.csr_matrix(X.astype(np.float32))
+    ae = Estimator(learning_rate_init=step, **DEAD_RELU)
+    _fit_expecting_dead_codes(ae, data, "all 16 hidden units give the same value")
     assert np.all(np.isfinite(ae.loss_curve_))
-    np.testing.assert_array_equal(ae.transform(X), 0.0)
+    np.testing.assert_array_equal(ae.transform(data), 0.0)
+
+
+def test_stack_fine_tuned_to_dead_codes_warns(X):
+    steps = [("first", TiedAutoencoder(**{**DEAD_RELU, "learning_rate_init": 0.01}))]
+    stack = StackedAutoencoder(
+        steps,
+        fine_tune_solver="sgd",
+        fine_tune_learning_rate=1.0,
+        fine_tune_max_iter=5,
+        random_state=0,
+    )
+    _fit_expecting_dead_codes(stack, X, "Lower fine_tune_learning_rate")
+    np.testing.assert_array_equal(stack.transform(X), 0.0)
 
 
 @pytest.mark.parametrize("Estimator", [SparseAutoencoder, DenoisingAutoencoder, TiedAutoencoder])
@@ -145,6 +171,20 @@ def test_informative_codes_do_not_warn(X, Estimator):
         warnings.simplefilter("error", RuntimeWarning)
         ae.fit(X)
     assert np.ptp(ae.transform(X), axis=0).max() > 0
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_identical_rows_rightly_share_a_code_without_warning(X, sparse):
+    # the same input row must give the same code: that is no sign of a broken fit
+    repeated = np.repeat(X[3:4], 50, axis=0)
+    data = sp.csr_matrix(repeated) if sparse else repeated
+    ae = TiedAutoencoder(learning_rate_init=0.01, **{**DEAD_RELU, "max_iter": 2})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("error", RuntimeWarning)
+        ae.fit(data)
+    codes = ae.transform(data)
+    assert np.all(codes == codes[0])
 
 
 def test_max_iter_gives_convergence_warning(X):
