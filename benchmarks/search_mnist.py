@@ -204,6 +204,44 @@ STEPS = {
         "--search-n-train",
         "50000",
     ],
+    # masking noise on the input (q = 0.1, 0.2) on the tied 30-epoch winner: the
+    # subsample found no change for the untied one; here on all 50000 fitting images
+    "tied_wta_noise": [
+        "--methods",
+        "tied_ae",
+        "--search-space",
+        str(RESULTS / "space_tied_wta_noise.json"),
+        "--search-n-train",
+        "50000",
+    ],
+    # the tied 30-epoch winner trained by SGD with Nesterov momentum 0.9 instead of Adam,
+    # at step sizes 0.01, 0.03 and 0.1
+    "tied_wta_sgd": [
+        "--methods",
+        "tied_ae",
+        "--search-space",
+        str(RESULTS / "space_tied_wta_sgd.json"),
+        "--search-n-train",
+        "50000",
+    ],
+    # the SGD search's best step size (0.1) was its grid's largest: 0.3
+    "tied_wta_sgd_2": [
+        "--methods",
+        "tied_ae",
+        "--search-space",
+        str(RESULTS / "space_tied_wta_sgd_2.json"),
+        "--search-n-train",
+        "50000",
+    ],
+    # lambda, the L2 weight decay (alpha), had stayed at 0 in the winner-take-all recipe
+    "tied_wta_alpha": [
+        "--methods",
+        "tied_ae",
+        "--search-space",
+        str(RESULTS / "space_tied_wta_alpha.json"),
+        "--search-n-train",
+        "50000",
+    ],
     # longer winner-take-all training, and k-sparse codes read with the top 3k units
     "sparsity_kinds_2": [
         "--methods",
