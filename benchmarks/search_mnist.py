@@ -233,6 +233,15 @@ STEPS = {
         "--search-n-train",
         "50000",
     ],
+    # between the SGD search's best step (0.1) and the one that killed every unit (0.3)
+    "tied_wta_sgd_3": [
+        "--methods",
+        "tied_ae",
+        "--search-space",
+        str(RESULTS / "space_tied_wta_sgd_3.json"),
+        "--search-n-train",
+        "50000",
+    ],
     # lambda, the L2 weight decay (alpha), had stayed at 0 in the winner-take-all recipe
     "tied_wta_alpha": [
         "--methods",
