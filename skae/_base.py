@@ -51,8 +51,12 @@ def new_generator(random_state):
     return np.random.default_rng(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
-def warn_training_status(estimator, status, history, solver, max_iter):
-    """The warning each way training can end badly deserves (none when it converged)."""
+def warn_training_status(estimator, status, history, solver, max_iter, stacklevel=6):
+    """The warning each way training can end badly deserves (none when it converged).
+
+    ``stacklevel`` 6 points at the user's line when called from a base estimator's
+    ``_fit``; a caller one frame deeper (a ``_train`` called by ``_fit``) passes 7.
+    """
     name = type(estimator).__name__
     if status == "max_iter":
         unit = "epochs " if solver in MINIBATCH_SOLVERS else ""
@@ -60,7 +64,7 @@ def warn_training_status(estimator, status, history, solver, max_iter):
             f"{name}: solver={solver!r} stopped at max_iter={max_iter} {unit}before "
             "convergence; increase max_iter.",
             ConvergenceWarning,
-            stacklevel=6,
+            stacklevel=stacklevel,
         )
     elif status == "diverged":
         warnings.warn(
@@ -68,7 +72,7 @@ def warn_training_status(estimator, status, history, solver, max_iter):
             f"{name}; training stopped and the last finite parameters were kept. Lower "
             "learning_rate_init (or scale X) and fit again.",
             RuntimeWarning,
-            stacklevel=6,
+            stacklevel=stacklevel,
         )
     elif status == "interrupted":
         warnings.warn(
@@ -77,7 +81,7 @@ def warn_training_status(estimator, status, history, solver, max_iter):
             "early_stopping) were kept. Call fit with warm_start=True, or partial_fit, "
             "to continue.",
             UserWarning,
-            stacklevel=6,
+            stacklevel=stacklevel,
         )
 
 
@@ -86,18 +90,17 @@ CODE_CHECK_ROWS = 1000
 
 
 def _rows_all_equal(rows):
-    """Whether every row of a dense or sparse 2-D array equals the first."""
-    if sp.issparse(rows):
-        rows = sp.csr_matrix(rows)
-        first_repeated = sp.csr_matrix(np.ones((rows.shape[0], 1), dtype=rows.dtype)) @ rows[:1]
-        return (rows != first_repeated).nnz == 0
-    return not np.any(rows != rows[0])
+    """Whether every row of a dense or sparse 2-D array is the same (each column constant)."""
+    spread = rows.max(axis=0) - rows.min(axis=0)
+    return not np.any(spread.toarray() if sp.issparse(spread) else spread)
 
 
 def warn_if_codes_constant(
     estimator, network, theta, X, step_parameter="learning_rate_init", stacklevel=6
 ):
     """Warn when distinct samples among the first rows of X all get the same code.
+
+    ``stacklevel`` as in :func:`warn_training_status`.
 
     Training can end finite and still useless: with too large a step every relu unit
     dies (the loss stays flat, ``transform`` returns zeros), and inputs far outside

@@ -301,9 +301,11 @@ class StackedAutoencoder(
                 )
         if status == "max_iter" and incremental:
             status = "converged"
-        warn_training_status(self, status, history, self.fine_tune_solver, self.fine_tune_max_iter)
+        # stacklevel 7: _train is one frame below _fit and _partial_fit
+        warn_training_status(
+            self, status, history, self.fine_tune_solver, self.fine_tune_max_iter, stacklevel=7
+        )
         if status in ("converged", "max_iter") and not incremental:
-            # one frame deeper than the base's fit: _fit calls _train
             warn_if_codes_constant(
                 self, network, theta, X, "fine_tune_learning_rate", stacklevel=7
             )

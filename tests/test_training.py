@@ -163,6 +163,15 @@ def test_stack_fine_tuned_to_dead_codes_warns(X):
     np.testing.assert_array_equal(stack.transform(X), 0.0)
 
 
+def test_stack_warnings_point_at_the_callers_line(X):
+    layer = TiedAutoencoder(n_components=8, solver="adam", max_iter=2, random_state=0)
+    stack = StackedAutoencoder([("layer", layer)], fine_tune_max_iter=2, random_state=0)
+    with pytest.warns(ConvergenceWarning) as record:
+        stack.fit(X)
+    [own] = [w for w in record if str(w.message).startswith("StackedAutoencoder")]
+    assert own.filename == __file__
+
+
 @pytest.mark.parametrize("Estimator", [SparseAutoencoder, DenoisingAutoencoder, TiedAutoencoder])
 def test_informative_codes_do_not_warn(X, Estimator):
     ae = Estimator(learning_rate_init=0.01, **DEAD_RELU)
@@ -560,7 +569,6 @@ def test_an_interrupted_annealing_leaves_the_layer_at_its_target(X):
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_stacked_layers_anneal_their_pretraining_and_fine_tune_at_the_target(X, monkeypatch):
-    from skae import StackedAutoencoder
     from skae._core.penalties import TopKSparsity
 
     calls = _record_selections(monkeypatch, TopKSparsity)
