@@ -4,6 +4,7 @@ The three public estimators only change defaults; all behaviour lives here, all
 arithmetic and the training loops live in :mod:`skae._core`.
 """
 
+import contextlib
 import copy
 import warnings
 from numbers import Integral, Real
@@ -46,9 +47,85 @@ FULL_BATCH_SOLVERS = frozenset(FULL_BATCH_METHODS)
 SPARSITY_KINDS = ("kl", "top_k", "lifetime")
 
 
+# what "auto" decides (see BaseAutoencoder._data_settings and _budget)
+AUTO_SPARSITY_WEIGHT = 3.0  # beta of Ng's notes, for data in [0, 1]
+AUTO_MAX_ITERATIONS = 1000  # full-batch iterations, or minibatch updates at the least
+AUTO_RELATIVE_TOL = 1e-2  # converged: less than 1% better over n_iter_no_change epochs
+
+# the values each decoder activation can produce, to notice data it cannot reconstruct
+OUTPUT_RANGES = {
+    "sigmoid": (0.0, 1.0),
+    "tanh": (-1.0, 1.0),
+    "relu": (0.0, np.inf),
+    "swish": (-0.2785, np.inf),  # the minimum of z * sigmoid(z)
+    "identity": (-np.inf, np.inf),
+}
+
+
+def value_range(X):
+    """``(min, max)`` of a dense or sparse X (a sparse X's implicit zeros included)."""
+    if sp.issparse(X):
+        values = X.data
+        low, high = (values.min(), values.max()) if values.size else (0.0, 0.0)
+        if values.size < X.shape[0] * X.shape[1]:
+            low, high = min(low, 0.0), max(high, 0.0)
+        return float(low), float(high)
+    return (float(X.min()), float(X.max())) if X.size else (0.0, 0.0)
+
+
+def values_in_unit_interval(X):
+    """Whether every value of X lies in [0, 1]: what "auto" decides the decoder from."""
+    low, high = value_range(X)
+    return low >= 0.0 and high <= 1.0
+
+
 def new_generator(random_state):
     """A NumPy Generator seeded from a scikit-learn ``random_state``."""
     return np.random.default_rng(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+def parameter_path(estimator, name):
+    """``name`` as the user reaches it: ``ae1__max_iter`` for a stack's step ``ae1``.
+
+    An estimator fitted inside another one (a stack's layer, a classifier's autoencoder)
+    holds its path while that fit runs (:func:`nested_fit`), so that its warnings name a
+    parameter of the estimator the user holds.
+    """
+    return getattr(estimator, "_parameter_prefix", "") + name
+
+
+def estimator_label(estimator):
+    """The estimator's class name, and where it sits when it is fitted inside another."""
+    prefix = getattr(estimator, "_parameter_prefix", "")
+    name = type(estimator).__name__
+    return f"{name} (step {prefix[:-2]!r})" if prefix else name
+
+
+@contextlib.contextmanager
+def nested_fit(estimator, prefix):
+    """Fit ``estimator`` as the ``prefix`` part of another: warnings name its parameters
+    with that prefix, and an interrupt is left to the owner to report."""
+    estimator._parameter_prefix = prefix
+    try:
+        yield estimator
+    finally:
+        del estimator._parameter_prefix
+
+
+def seed_unseeded(estimators, random_state):
+    """Seed, from ``random_state``, each estimator whose own ``random_state`` is None.
+
+    scikit-learn's meta-estimators seed their sub-estimators from their own
+    ``random_state``, so that setting it alone makes a fit reproducible. A seed is drawn
+    for every position, seeded or not, so that one layer's choice does not move the
+    others' seeds. With ``random_state=None`` nothing is changed.
+    """
+    if random_state is None:
+        return
+    seeds = check_random_state(random_state).randint(np.iinfo(np.int32).max, size=len(estimators))
+    for estimator, seed in zip(estimators, seeds, strict=True):
+        if estimator.get_params(deep=False)["random_state"] is None:
+            estimator.set_params(random_state=int(seed))
 
 
 def warn_training_status(estimator, status, history, solver, max_iter, stacklevel=6):
@@ -56,33 +133,62 @@ def warn_training_status(estimator, status, history, solver, max_iter, stackleve
 
     ``stacklevel`` 6 points at the user's line when called from a base estimator's
     ``_fit``; a caller one frame deeper (a ``_train`` called by ``_fit``) passes 7.
+    Parameters are named as the user reaches them (:func:`parameter_path`); an interrupt
+    of a nested fit is reported by its owner.
     """
-    name = type(estimator).__name__
+    name = estimator_label(estimator)
+    fine_tune = hasattr(estimator, "fine_tune_max_iter")  # a stack's own training
+    max_iter_path = parameter_path(estimator, "fine_tune_max_iter" if fine_tune else "max_iter")
+    solver_path = parameter_path(estimator, "fine_tune_solver" if fine_tune else "solver")
+    minibatch = solver in MINIBATCH_SOLVERS
     if status == "max_iter":
-        unit = "epochs " if solver in MINIBATCH_SOLVERS else ""
+        unit = "epochs " if minibatch else ""
+        auto = (
+            ""
+            if fine_tune or getattr(estimator, "max_iter", None) == "auto"
+            else ", or set it to 'auto' for a budget that fits the data"
+        )
         warnings.warn(
-            f"{name}: solver={solver!r} stopped at max_iter={max_iter} {unit}before "
-            "convergence; increase max_iter.",
+            f"{name}: {solver_path}={solver!r} stopped at {max_iter_path}={max_iter} "
+            f"{unit}before convergence; increase {max_iter_path}{auto}.",
             ConvergenceWarning,
             stacklevel=stacklevel,
         )
     elif status == "diverged":
+        step = "fine_tune_learning_rate" if fine_tune else "learning_rate_init"
         warnings.warn(
             f"The training loss became non-finite at iteration {history.n_iter + 1} of "
             f"{name}; training stopped and the last finite parameters were kept. Lower "
-            "learning_rate_init (or scale X) and fit again.",
+            f"{parameter_path(estimator, step)} (or scale X) and fit again.",
             RuntimeWarning,
             stacklevel=stacklevel,
         )
-    elif status == "interrupted":
+    elif status == "interrupted" and not getattr(estimator, "_parameter_prefix", ""):
+        kept = (
+            "the best one on the validation rows"
+            if getattr(estimator, "early_stopping", False)
+            else "the last completed one"
+        )
+        resume = "Call fit with warm_start=True"
+        if minibatch and hasattr(estimator, "partial_fit"):
+            resume += ", or partial_fit,"
         warnings.warn(
             f"{name}: training interrupted by the user after {history.n_iter} "
-            "iterations; the parameters of the last completed one (the best one with "
-            "early_stopping) were kept. Call fit with warm_start=True, or partial_fit, "
-            "to continue.",
+            f"iterations; the parameters of {kept} were kept. {resume} to continue.",
             UserWarning,
             stacklevel=stacklevel,
         )
+
+
+def warn_interrupted_before_fitting(owner, phase, stacklevel=4):
+    """An owner interrupted in a phase that cannot give a usable model: nothing is kept."""
+    warnings.warn(
+        f"{type(owner).__name__}: training interrupted by the user during {phase}; the "
+        "estimator is left as it was before this fit (nothing usable to keep). Fit again "
+        "to train it.",
+        UserWarning,
+        stacklevel=stacklevel,
+    )
 
 
 # rows of X that fit encodes at the end to notice codes that carry no information
@@ -128,6 +234,55 @@ def warn_if_codes_constant(
         RuntimeWarning,
         stacklevel=stacklevel,
     )
+
+
+def warn_if_decoder_cannot_reconstruct(estimator, output_activation, X, stacklevel=6):
+    """Warn when X holds values the decoder's activation can never produce.
+
+    A sigmoid decoder on standardised data, say: the loss cannot reach the negative
+    values, training spends the units on what it can fit, and nothing else says so.
+    ``stacklevel`` as in :func:`warn_training_status`.
+    """
+    low, high = OUTPUT_RANGES[output_activation]
+    x_low, x_high = value_range(X)
+    if low <= x_low and x_high <= high:
+        return
+    name = parameter_path(estimator, "output_activation")
+    warnings.warn(
+        f"{estimator_label(estimator)}: {name}={output_activation!r} produces values in "
+        f"[{low:g}, {high:g}], but X has values in [{x_low:.4g}, {x_high:.4g}], which the "
+        f"reconstruction can never reach. Set {name}='auto' (a linear decoder for data "
+        "outside [0, 1]) or 'identity', or scale X into the decoder's range.",
+        UserWarning,
+        stacklevel=stacklevel,
+    )
+
+
+def fit_init_to_data(network, theta, X):
+    """Rescale a random start to the spread of X's features (data outside [0, 1] only).
+
+    Ng's uniform start assumes inputs of about unit size. Raw features of other scales
+    (say, areas in the thousands beside ratios below one) saturate every sigmoid unit
+    from the first step, and the codes learn little. Dividing the encoder's weights by
+    each feature's standard deviation and centring its biases on the mean gives every
+    unit the same start as on standardised data; the decoder starts at the mean of X.
+    Standardised data are left as they were (a spread of 1, a mean of 0). Data in
+    [0, 1] never come here, so that pixel models keep Ng's start exactly.
+    """
+    if sp.issparse(X):
+        mean = np.asarray(X.mean(axis=0)).ravel()
+        spread = np.sqrt(np.maximum(np.asarray(X.multiply(X).mean(axis=0)).ravel() - mean**2, 0))
+    else:
+        mean, spread = X.mean(axis=0), X.std(axis=0)
+    spread = np.where(spread > 0, spread, 1.0).astype(theta.dtype)
+    mean = mean.astype(theta.dtype)
+    params = network.unpack(theta)
+    encoder, decoder = params[0], params[-1]
+    encoder.weights[...] /= spread
+    encoder.bias[...] = -(encoder.weights @ mean)
+    if network.layers[-1].tied_to is None:
+        decoder.weights[...] *= spread[:, None]
+    decoder.bias[...] = mean
 
 
 def minibatch_size(batch_size, n_samples):
@@ -191,14 +346,14 @@ class BaseAutoencoder(
     _parameter_constraints = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ELEMENTWISE_ACTIVATIONS))],
-        "output_activation": [StrOptions(set(ELEMENTWISE_ACTIVATIONS))],
+        "output_activation": [StrOptions(set(ELEMENTWISE_ACTIVATIONS) | {"auto"})],
         "loss": [StrOptions(set(RECONSTRUCTION_LOSSES))],
         "tied": ["boolean"],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "sparsity": [StrOptions(set(SPARSITY_KINDS))],
         "sparsity_target": [Interval(Real, 0, 1, closed="neither")],
         "initial_sparsity_target": [Interval(Real, 0, 1, closed="right"), None],
-        "sparsity_weight": [Interval(Real, 0, None, closed="left")],
+        "sparsity_weight": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "contraction_weight": [Interval(Real, 0, None, closed="left")],
         "transform_k_factor": [Interval(Real, 1, None, closed="left"), None],
         "noise": [StrOptions(set(NOISES))],
@@ -211,7 +366,7 @@ class BaseAutoencoder(
         "learning_rate": [StrOptions(set(LEARNING_RATE_SCHEDULES))],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "momentum": [Interval(Real, 0, 1, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
@@ -228,14 +383,72 @@ class BaseAutoencoder(
         for name, value in params.items():
             setattr(self, name, value)
 
+    # -- the data-dependent defaults ("auto") -------------------------------------------
+    def _data_settings(self, X=None, in_unit_interval=None, continuing=False):
+        """The parameters that may be "auto", decided from the training data.
+
+        ``{"output_activation", "sparsity_weight"}``: an explicit setting is kept; "auto"
+        follows the range of X (``in_unit_interval`` stands for X where the input is not
+        at hand, as for a stack's upper layers before any data has passed):
+
+        - data in [0, 1] (pixels, proportions): a sigmoid decoder, whose outputs span
+          exactly that range, and the KL sparsity weight beta = 3 of Ng's notes;
+        - anything else (standardised or raw features): a linear ("identity") decoder,
+          which can produce any value, and no KL penalty: it pulls the mean activation
+          of every unit to rho, which squeezes the few informative directions of
+          tabular data into codes a linear classifier can hardly read (measured in
+          ``benchmarks/dropin_suite.py``). Ask for it with an explicit
+          ``sparsity_weight``.
+
+        A fitted estimator that continues training (``continuing``: ``warm_start``,
+        ``partial_fit``) keeps what its first fit decided.
+        """
+        if continuing:
+            decided = {
+                "output_activation": self.output_activation_,
+                "sparsity_weight": self.sparsity_weight_,
+            }
+        else:
+            if in_unit_interval is None:
+                in_unit_interval = values_in_unit_interval(X)
+            kl_fits = self.sparsity == "kl" and self.activation in SPARSITY_MAPS
+            decided = {
+                "output_activation": "sigmoid" if in_unit_interval else "identity",
+                "sparsity_weight": AUTO_SPARSITY_WEIGHT if in_unit_interval and kl_fits else 0.0,
+            }
+        return {
+            name: decided[name] if getattr(self, name) == "auto" else getattr(self, name)
+            for name in decided
+        }
+
+    def _store_data_settings(self, settings):
+        self.output_activation_ = settings["output_activation"]
+        self.sparsity_weight_ = settings["sparsity_weight"]
+
+    def _fitted_settings(self):
+        return {
+            "output_activation": self.output_activation_,
+            "sparsity_weight": self.sparsity_weight_,
+        }
+
     # -- validation ----------------------------------------------------------------
-    def _check_params_against_data(self, X):
-        """Checks that need X or several parameters at once; raise before any work."""
+    def _check_params_against_data(self, X, settings):
+        """Checks that need X or several parameters at once; raise before any work.
+
+        ``settings`` are the :meth:`_data_settings` decided for X.
+        """
+        output_activation = settings["output_activation"]
+        sparsity_weight = settings["sparsity_weight"]
         if self.loss == "cross_entropy":
-            if self.output_activation != "sigmoid":
+            if output_activation != "sigmoid":
                 raise ValueError(
                     "loss='cross_entropy' needs output_activation='sigmoid', got "
-                    f"output_activation={self.output_activation!r}."
+                    f"output_activation={self.output_activation!r}"
+                    + (
+                        " (decided 'identity' from X's range)."
+                        if output_activation != self.output_activation
+                        else "."
+                    )
                 )
             values = X.data if sp.issparse(X) else X
             if values.size and (values.min() < 0 or values.max() > 1):
@@ -244,10 +457,10 @@ class BaseAutoencoder(
                     f"[{values.min():.4g}, {values.max():.4g}]. Scale X (e.g. "
                     "MinMaxScaler) or use loss='squared_error'."
                 )
-        kl_on = self.sparsity == "kl" and self.sparsity_weight > 0
+        kl_on = self.sparsity == "kl" and sparsity_weight > 0
         if kl_on and self.activation not in SPARSITY_MAPS:
             raise ValueError(
-                f"The KL sparsity penalty (sparsity_weight={self.sparsity_weight}) needs "
+                f"The KL sparsity penalty (sparsity_weight={sparsity_weight}) needs "
                 f"an activation with a (0, 1) reading, one of {sorted(SPARSITY_MAPS)}; "
                 f"got activation={self.activation!r}. Set sparsity_weight=0, or use "
                 "sparsity='top_k' or 'lifetime', which work with any activation."
@@ -290,18 +503,20 @@ class BaseAutoencoder(
             )
 
     # -- the network and its parameters --------------------------------------------
-    def _network(self, n_features, dtype):
+    def _network(self, n_features, dtype, settings=None):
+        """The autoencoder network; ``settings`` default to the fitted ones."""
+        settings = self._fitted_settings() if settings is None else settings
         return Autoencoder(
             n_features,
             self.n_components,
             activation=self.activation,
-            output_activation=self.output_activation,
+            output_activation=settings["output_activation"],
             loss=self.loss,
             tied=self.tied,
             alpha=self.alpha,
             sparsity=self.sparsity,
             sparsity_target=self.sparsity_target,
-            sparsity_weight=self.sparsity_weight,
+            sparsity_weight=settings["sparsity_weight"],
             contraction_weight=self.contraction_weight,
             transform_k=self._transform_k(),
             dtype=dtype,
@@ -326,11 +541,13 @@ class BaseAutoencoder(
         )
         return {0: start.level}
 
-    def _layers(self, n_features, tied_to=None):
+    def _layers(self, n_features, tied_to=None, settings=None):
         """This autoencoder's (encoder, decoder) as layers of a deeper network.
 
-        ``tied_to`` is the encoder's index in that network, used when ``tied``.
+        ``tied_to`` is the encoder's index in that network, used when ``tied``;
+        ``settings`` (:meth:`_data_settings`) default to the fitted ones.
         """
+        settings = self._fitted_settings() if settings is None else settings
         encoder = Layer(
             n_features,
             self.n_components,
@@ -339,7 +556,7 @@ class BaseAutoencoder(
             sparsity=make_sparsity(
                 self.sparsity,
                 self.sparsity_target,
-                self.sparsity_weight,
+                settings["sparsity_weight"],
                 self.n_components,
                 self.activation,
             ),
@@ -348,7 +565,7 @@ class BaseAutoencoder(
         decoder = Layer(
             self.n_components,
             n_features,
-            self.output_activation,
+            settings["output_activation"],
             tied_to=tied_to if self.tied else None,
             alpha=self.alpha,
         )
@@ -391,13 +608,15 @@ class BaseAutoencoder(
                     f"X has {X.shape[1]} features, but the fitted {type(self).__name__} "
                     f"expects {self.n_features_in_}."
                 )
+            settings = self._fitted_settings()
             network = self._network(self.n_features_in_, np.float64)
             theta = self._fitted_params(network)
         else:
             self._validate_params()
-            network = self._network(X.shape[1], np.float64)
+            settings = self._data_settings(X)
+            network = self._network(X.shape[1], np.float64, settings)
             theta = network.init_params(new_generator(self.random_state))
-        self._check_params_against_data(X)
+        self._check_params_against_data(X, settings)
         return network, theta, {"corrupt": self._corruption(random_state)}
 
     # -- fitting -----------------------------------------------------------------------
@@ -461,7 +680,8 @@ class BaseAutoencoder(
             dtype=[np.float64, np.float32],
             reset=first_call,
         )
-        self._check_params_against_data(X)
+        settings = self._data_settings(X, continuing=not first_call)
+        self._check_params_against_data(X, settings)
         if self.early_stopping and not incremental:
             n_validation = self._n_validation(X.shape[0])
             if not 1 <= n_validation < X.shape[0]:
@@ -472,12 +692,15 @@ class BaseAutoencoder(
                 )
         if not first_call:
             self._check_warm_start_shape()
+        warn_if_decoder_cannot_reconstruct(self, settings["output_activation"], X)
 
         # everything checked: from here on, work on copies and assign at the end
-        network = self._network(X.shape[1], X.dtype)
+        network = self._network(X.shape[1], X.dtype, settings)
         if first_call:
             rng = new_generator(self.random_state)
             theta = network.init_params(rng)
+            if not values_in_unit_interval(X):
+                fit_init_to_data(network, theta, X)
             history = TrainingHistory()
         else:
             rng = copy.deepcopy(self._rng)
@@ -486,34 +709,60 @@ class BaseAutoencoder(
         if first_call or not incremental:
             # every fit starts its own stopping bookkeeping (and validation split)
             history.reset_stopping(self.early_stopping)
+        max_iter, relative_tol = self._budget(X.shape[0])
         # overflow is detected and handled (status "diverged"): no NumPy warnings
         with np.errstate(over="ignore", invalid="ignore"):
             if self.solver in MINIBATCH_SOLVERS:
-                status = self._train_minibatch(network, theta, X, history, rng, incremental)
+                status = self._train_minibatch(
+                    network, theta, X, history, rng, incremental, max_iter, relative_tol
+                )
             else:
                 status = train_full_batch(
                     network,
                     theta,
                     X,
                     method=self.solver,
-                    max_iter=self.max_iter,
+                    max_iter=max_iter,
                     tol=self.tol,
                     history=history,
                     rng=rng,
                     corruption=self._corruption(0),
                     chunk_size=self.chunk_size,
                     verbose=self.verbose,
+                    relative_tol=relative_tol,
+                    n_iter_no_change=self.n_iter_no_change,
                 )
         if status == "max_iter" and incremental:
             status = "converged"  # one epoch is what partial_fit asks for
-        warn_training_status(self, status, history, self.solver, self.max_iter)
+        warn_training_status(self, status, history, self.solver, max_iter)
         if status in ("converged", "max_iter") and not incremental:
             warn_if_codes_constant(self, network, theta, X)
         if history.optimizer is not None:
             history.optimizer.params = None  # keep the state, not a stale parameter vector
         self._store_params(network, theta)
+        self._store_data_settings(settings)
+        self.max_iter_ = max_iter
         self._commit_history(history, rng, status)
         return self
+
+    def _budget(self, n_samples):
+        """``(max_iter, relative_tol)`` of this fit: ``max_iter="auto"`` decides both.
+
+        "auto" counts the budget in updates, so that it means the same on 50 rows as on
+        60000: up to :data:`AUTO_MAX_ITERATIONS` iterations of a full-batch solver, and
+        for a minibatch solver enough epochs for that many updates (at least 20, at most
+        1000); training stops once the loss has improved by less than
+        :data:`AUTO_RELATIVE_TOL` of itself over ``n_iter_no_change`` iterations (epochs),
+        a test that does not depend on the scale of the loss. An integer ``max_iter``
+        keeps the absolute ``tol`` alone.
+        """
+        if self.max_iter != "auto":
+            return self.max_iter, None
+        if self.solver in MINIBATCH_SOLVERS:
+            n_batches = -(-n_samples // minibatch_size(self.batch_size, n_samples))
+            epochs = min(1000, max(20, -(-AUTO_MAX_ITERATIONS * 10 // n_batches)))
+            return epochs, AUTO_RELATIVE_TOL
+        return AUTO_MAX_ITERATIONS, AUTO_RELATIVE_TOL
 
     def _commit_history(self, history, rng, status):
         self._history, self._rng, self._status = history, rng, status
@@ -523,7 +772,9 @@ class BaseAutoencoder(
         self.validation_scores_ = history.validation_scores
         self.best_validation_score_ = history.best_validation_score
 
-    def _train_minibatch(self, network, theta, X, history, rng, incremental):
+    def _train_minibatch(
+        self, network, theta, X, history, rng, incremental, max_iter, relative_tol
+    ):
         validation = None
         if self.early_stopping and not incremental:
             order = rng.permutation(X.shape[0])
@@ -543,7 +794,7 @@ class BaseAutoencoder(
             sparsity_start=self._sparsity_start(),
             momentum=self.momentum,
             batch_size=minibatch_size(self.batch_size, X.shape[0]),
-            max_iter=self.max_iter,
+            max_iter=max_iter,
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
             history=history,
@@ -552,6 +803,7 @@ class BaseAutoencoder(
             corruption=self._corruption(0),
             validation=validation,
             verbose=self.verbose,
+            relative_tol=relative_tol,
         )
 
     def _n_validation(self, n_samples):
@@ -672,9 +924,13 @@ PARAMETERS_DOC = """
         Number of hidden units.
     activation : {{"sigmoid", "tanh", "relu", "swish", "identity"}}, default={activation!r}
         Activation f of the hidden layer.
-    output_activation : {{"sigmoid", "tanh", "relu", "swish", "identity"}}, \
+    output_activation : {{"auto", "sigmoid", "tanh", "relu", "swish", "identity"}}, \
 default={output_activation!r}
-        Activation g of the decoder. Use "identity" for standardised data.
+        Activation g of the decoder. "auto" decides at fit from the range of X: "sigmoid"
+        for data in [0, 1] (pixels), "identity" (a linear decoder) for anything else,
+        such as standardised data; the choice is ``output_activation_``. An explicit
+        decoder that cannot produce the values of X (a sigmoid on standardised data)
+        gets a warning.
     loss : {{"squared_error", "cross_entropy"}}, default={loss!r}
         Reconstruction loss: 1/2 ||x^ - x||^2 (Ng's notes) or the Bernoulli cross entropy,
         which needs X in [0, 1] and a sigmoid decoder.
@@ -708,11 +964,14 @@ default={output_activation!r}
         ``fit`` (``warm_start`` too) anneals afresh; ``partial_fit`` has no horizon and
         trains at ``sparsity_target``; early stopping may end the fit before the
         annealing does. Full-batch solvers ignore it; "kl" refuses it.
-    sparsity_weight : float, default={sparsity_weight}
+    sparsity_weight : float or "auto", default={sparsity_weight!r}
         beta, the weight of the KL penalty (``sparsity="kl"`` only); 0 turns it off. It
-        needs activation "sigmoid" or "tanh" (read as (a + 1) / 2). rho^ is the mean
-        over the training set for "lbfgs" and "cg", over the minibatch for "adam" and
-        "sgd".
+        needs activation "sigmoid" or "tanh" (read as (a + 1) / 2). "auto" decides at
+        fit: beta = 3 (Ng's notes) for data in [0, 1], 0 for anything else (on
+        standardised tabular data the penalty squeezes the few informative directions
+        into codes a linear classifier reads poorly); the choice is
+        ``sparsity_weight_``. rho^ is the mean over the training set for "lbfgs" and
+        "cg", over the minibatch for "adam" and "sgd".
     contraction_weight : float, default={contraction_weight}
         Weight of the contractive penalty (Rifai et al., 2011), the squared Frobenius
         norm of the encoder's Jacobian averaged over the samples,
@@ -744,8 +1003,13 @@ default={output_activation!r}
         Step size of "adam" and "sgd".
     momentum : float, default={momentum}
         Nesterov momentum of "sgd".
-    max_iter : int, default={max_iter}
-        Iterations for "lbfgs" and "cg", epochs for "adam" and "sgd".
+    max_iter : int or "auto", default={max_iter!r}
+        Iterations for "lbfgs" and "cg", epochs for "adam" and "sgd". "auto" counts the
+        budget in updates, so that it means the same on 50 rows as on 60000: up to 1000
+        iterations of "lbfgs"/"cg", or the epochs that make 10000 minibatch updates (at
+        least 20, at most 1000); training then also stops, quietly, once the loss has
+        improved by less than 1% of itself over ``n_iter_no_change`` iterations (epochs).
+        The budget used is ``max_iter_``.
     tol : float, default={tol}
         "lbfgs"/"cg": gradient tolerance. "adam"/"sgd": training stops when the loss (or
         the validation score) has not improved by ``tol`` for ``n_iter_no_change``
@@ -792,6 +1056,13 @@ ATTRIBUTES_DOC = """
         Validation score (negative reconstruction loss) per epoch with early stopping.
     best_validation_score_ : float or None
         Best of ``validation_scores_``.
+    output_activation_ : str
+        The decoder's activation, as ``output_activation`` set or "auto" decided it.
+    sparsity_weight_ : float
+        beta, as ``sparsity_weight`` set or "auto" decided it.
+    max_iter_ : int
+        The iteration (epoch) budget of the last fit, as ``max_iter`` set or "auto"
+        decided it.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)

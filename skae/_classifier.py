@@ -11,12 +11,17 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import (
+    AUTO_MAX_ITERATIONS,
+    AUTO_RELATIVE_TOL,
     FULL_BATCH_SOLVERS,
     MINIBATCH_SOLVERS,
     BaseAutoencoder,
     minibatch_size,
+    nested_fit,
     new_generator,
     restore_on_error,
+    seed_unseeded,
+    warn_interrupted_before_fitting,
     warn_training_status,
 )
 from ._core import (
@@ -30,9 +35,7 @@ from ._core import (
     train_minibatch,
 )
 from ._persistence import PersistenceMixin
-from ._stacked import StackedAutoencoder, check_autoencoder_steps
-
-UNLABELED = -1  # scikit-learn's convention for semi-supervised targets
+from ._stacked import StackedAutoencoder, check_autoencoder_steps, layer_settings
 
 
 def one_hot(y, classes, dtype):
@@ -50,8 +53,8 @@ def _encoders(autoencoder):
 class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
     """A softmax classifier on top of (stacked) autoencoders, fine-tuned end to end.
 
-    ``fit`` pretrains ``autoencoder`` without labels on every row of X (rows labelled
-    -1 are used for this only, scikit-learn's semi-supervised convention), puts a
+    ``fit`` pretrains ``autoencoder`` without labels on every row of X (with
+    ``unlabeled`` set, the rows marked unlabelled serve this pretraining only), puts a
     softmax output layer on its top code (seed 003) and fine-tunes the whole network,
     every encoder layer included, with backpropagation on the cross entropy of the
     labels. ``pretrain=False`` trains the same network from a random start.
@@ -60,6 +63,11 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
     ----------
     autoencoder : StackedAutoencoder or skae autoencoder
         The encoder below the softmax; cloned, never modified.
+    unlabeled : int, str or None, default=None
+        The label that marks a row as unlabelled, for semi-supervised use: such rows are
+        used by the pretraining only. ``unlabeled=-1`` follows scikit-learn's
+        semi-supervised convention. None (the default) treats every label as a class,
+        -1 included: unlabelled rows must be asked for, never guessed.
     pretrain : bool or "prefit", default=True
         True fits ``autoencoder`` on X before fine-tuning; False starts from random
         weights; "prefit" starts from the weights of an ``autoencoder`` that is already
@@ -88,8 +96,13 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         Nesterov momentum of "sgd".
     batch_size : int or "auto", default="auto"
         "auto" is ``min(200, n_samples)``.
-    max_iter : int, default=100
-        Fine-tuning epochs (minibatch) or iterations (full batch).
+    max_iter : int or "auto", default="auto"
+        Fine-tuning epochs (minibatch) or iterations (full batch). "auto" counts the
+        budget in updates, as the autoencoders do, so that 50 labelled rows (one batch
+        an epoch) train as long as 60000: the epochs that make 10000 updates (at least
+        20, at most 1000), or 1000 full-batch iterations, stopping quietly once the loss
+        has improved by less than 1% of itself over ``n_iter_no_change`` epochs. The
+        budget used is ``max_iter_``.
     tol : float, default=1e-4
     n_iter_no_change : int, default=10
     early_stopping : bool, default=False
@@ -98,7 +111,9 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
     validation_fraction : float, default=0.1
     random_state : int, RandomState instance or None, default=None
         Seeds the softmax layer, the random start (``pretrain=False``), the shuffling,
-        the split and the dropout masks.
+        the split and the dropout masks, and the pretraining of an ``autoencoder`` whose
+        own ``random_state`` is None (as scikit-learn's meta-estimators seed their
+        sub-estimators).
     verbose : int, default=0
 
     Attributes
@@ -110,6 +125,8 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
     intercept_ : ndarray of shape (n_classes,)
     classes_ : ndarray of shape (n_classes,)
     n_iter_ : int
+    max_iter_ : int
+        The fine-tuning budget used, as ``max_iter`` set or "auto" decided it.
     loss_curve_ : list of float
     validation_scores_ : list of float or None
         Validation accuracy per epoch with early stopping.
@@ -130,6 +147,7 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
 
     _parameter_constraints = {
         "autoencoder": [HasMethods(["fit", "transform"])],
+        "unlabeled": [Integral, str, None],
         "pretrain": ["boolean", StrOptions({"prefit"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
@@ -139,7 +157,7 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "momentum": [Interval(Real, 0, 1, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
@@ -152,6 +170,7 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         self,
         autoencoder,
         *,
+        unlabeled=None,
         pretrain=True,
         alpha=1e-6,
         dropout=0.0,
@@ -161,7 +180,7 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         learning_rate_init=0.001,
         momentum=0.9,
         batch_size="auto",
-        max_iter=100,
+        max_iter="auto",
         tol=1e-4,
         n_iter_no_change=10,
         early_stopping=False,
@@ -170,6 +189,7 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         verbose=0,
     ):
         self.autoencoder = autoencoder
+        self.unlabeled = unlabeled
         self.pretrain = pretrain
         self.alpha = alpha
         self.dropout = dropout
@@ -237,17 +257,22 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         return Network(layers, "log_loss", n_encoder_layers=len(specs), dtype=dtype)
 
     def _check_targets(self, y):
-        """Labelled rows and the classes, from y where -1 marks an unlabelled row."""
+        """Labelled rows and the classes; ``unlabeled``, when set, marks unlabelled rows."""
         check_classification_targets(y)
         labelled = np.ones(y.shape[0], dtype=bool)
-        if y.dtype.kind in "iuf":
-            labelled = y != UNLABELED
+        if self.unlabeled is not None:
+            # elementwise, whatever the label types (a str marker never equals an int)
+            labelled = np.array([label != self.unlabeled for label in y], dtype=bool)
         classes = np.unique(y[labelled])
         if classes.size < 2:
+            marker = (
+                f" (rows labelled {self.unlabeled!r} are unlabelled: unlabeled={self.unlabeled!r})"
+                if self.unlabeled is not None
+                else ""
+            )
             raise ValueError(
                 f"AutoencoderClassifier needs labelled rows of at least 2 classes; got "
-                f"{classes.size} class(es) among {int(labelled.sum())} labelled rows "
-                f"(rows labelled {UNLABELED} are unlabelled)."
+                f"{classes.size} class(es) among {int(labelled.sum())} labelled rows{marker}."
             )
         return labelled, classes
 
@@ -260,7 +285,8 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
-            Labels; with integer labels, -1 marks an unlabelled row (pretraining only).
+            Labels; with ``unlabeled`` set, rows labelled ``unlabeled`` serve the
+            pretraining only.
 
         Returns
         -------
@@ -294,11 +320,17 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
             autoencoder = copy.deepcopy(self.autoencoder)
         else:
             autoencoder = clone(self.autoencoder)
+            seed_unseeded([autoencoder], self.random_state)
         specs = self._layer_specs(autoencoder)
         network = self._network(specs, X.shape[1], classes.size, X.dtype)
         theta = network.init_params(rng)
         if self.pretrain is True:
-            autoencoder.fit(X)
+            with nested_fit(autoencoder, "autoencoder__"):
+                autoencoder.fit(X)
+            if getattr(autoencoder, "_status", None) == "interrupted":
+                # fine-tuning a half-pretrained network is not what the user asked for
+                warn_interrupted_before_fitting(self, "the pretraining", stacklevel=6)
+                raise KeyboardInterrupt
         if self.pretrain:
             params = network.unpack(theta)
             for index, encoder in enumerate(_encoders(autoencoder)):
@@ -312,13 +344,13 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         history.reset_stopping(self.early_stopping)
         with np.errstate(over="ignore", invalid="ignore"):
             status = self._train(network, theta, X_train, y_train, classes, history, rng)
-        warn_training_status(self, status, history, self.solver, self.max_iter)
+        warn_training_status(self, status, history, self.solver, self._budget(X_train)[0])
         if history.optimizer is not None:
             history.optimizer.params = None
 
         # commit: the fine-tuned encoders go back into the autoencoder
         if self.pretrain is False:
-            self._mark_fitted(autoencoder, X.shape[1])
+            self._mark_fitted(autoencoder, X)
         params = network.unpack(theta)
         for index, encoder in enumerate(_encoders(autoencoder)):
             decoder = encoder._layer_params()[1]
@@ -327,6 +359,7 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         self.coef_ = params[-1].weights.copy()
         self.intercept_ = params[-1].bias.copy()
         self.classes_ = classes
+        self.max_iter_ = self._budget(X_train)[0]
         self._history = history
         self.n_iter_ = history.n_iter
         self.loss_curve_ = history.loss_curve
@@ -334,7 +367,7 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         self.best_validation_score_ = history.best_validation_score
         return self
 
-    def _mark_fitted(self, autoencoder, n_features):
+    def _mark_fitted(self, autoencoder, X):
         """Give an autoencoder that was not pretrained the attributes of a fitted one."""
         rng = new_generator(self.random_state)
         encoders = (
@@ -342,31 +375,53 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
             if isinstance(autoencoder, StackedAutoencoder)
             else [autoencoder]
         )
-        n_in = n_features
-        for encoder in encoders:
+        n_in = X.shape[1]
+        settings = layer_settings(encoders, X)
+        for encoder, decided in zip(encoders, settings, strict=True):
             # the shapes and the tying only: its penalties serve a pretraining not done
             encoder_net = Autoencoder(n_in, encoder.n_components, tied=encoder.tied)
             encoder._store_params(encoder_net, encoder_net.init_params(rng))
+            encoder._store_data_settings(decided)
             encoder.n_features_in_ = n_in
             n_in = encoder.n_components
         if isinstance(autoencoder, StackedAutoencoder):
-            autoencoder.n_features_in_ = n_features
+            autoencoder.n_features_in_ = X.shape[1]
             autoencoder._commit(encoders, TrainingHistory(), rng)
+
+    def _budget(self, X):
+        """``(max_iter, relative_tol)`` of the fine-tuning on the labelled rows X.
+
+        As the autoencoders' ``max_iter="auto"`` (``BaseAutoencoder._budget``), on the
+        rows that are fine-tuned on (the labelled ones, less any validation rows).
+        """
+        if self.max_iter != "auto":
+            return self.max_iter, None
+        if self.solver not in MINIBATCH_SOLVERS:
+            return AUTO_MAX_ITERATIONS, AUTO_RELATIVE_TOL
+        n_rows = X.shape[0]
+        if self.early_stopping:
+            n_rows -= int(round(self.validation_fraction * n_rows))
+        n_batches = -(-n_rows // minibatch_size(self.batch_size, n_rows))
+        epochs = min(1000, max(20, -(-AUTO_MAX_ITERATIONS * 10 // n_batches)))
+        return epochs, AUTO_RELATIVE_TOL
 
     def _train(self, network, theta, X, y, classes, history, rng):
         target = one_hot(y, classes, X.dtype)
+        max_iter, relative_tol = self._budget(X)
         if self.solver not in MINIBATCH_SOLVERS:
             return train_full_batch(
                 network,
                 theta,
                 X,
                 method=self.solver,
-                max_iter=self.max_iter,
+                max_iter=max_iter,
                 tol=self.tol,
                 history=history,
                 rng=rng,
                 target=target,
                 verbose=self.verbose,
+                relative_tol=relative_tol,
+                n_iter_no_change=self.n_iter_no_change,
             )
         validation = None
         if self.early_stopping:
@@ -392,7 +447,7 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
             schedule=self.learning_rate,
             momentum=self.momentum,
             batch_size=minibatch_size(self.batch_size, X.shape[0]),
-            max_iter=self.max_iter,
+            max_iter=max_iter,
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
             history=history,
@@ -401,6 +456,7 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
             dropout=Dropout() if self.dropout > 0 or self.input_dropout > 0 else None,
             validation=validation,
             verbose=self.verbose,
+            relative_tol=relative_tol,
         )
 
     # -- prediction --------------------------------------------------------------------
@@ -489,7 +545,10 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         target = one_hot(y[labelled], classes, np.float64)
         dropout = Dropout(random_state) if self.dropout > 0 or self.input_dropout > 0 else None
         if not labelled.all():
-            raise ValueError("check_gradients checks labelled rows only: drop the -1 rows.")
+            raise ValueError(
+                f"check_gradients checks labelled rows only: drop the rows labelled "
+                f"{self.unlabeled!r}."
+            )
         return network, theta, {"target": target, "dropout": dropout}
 
     def __sklearn_tags__(self):

@@ -6,7 +6,10 @@ class SparseAutoencoder(BaseAutoencoder):
     """Sparse autoencoder: the KL sparsity penalty on the mean hidden activation.
 
     Minimises Ng's ``J_sparse(W, b) = J(W, b) + beta * sum_j KL(rho || rho^_j)`` with
-    L-BFGS by default, rho = 0.05 and beta = 3.
+    L-BFGS by default and rho = 0.05. At the defaults the data decide the rest at fit
+    ("auto"): data in [0, 1] get Ng's setting, a sigmoid decoder and beta = 3; other
+    data (standardised features) a linear decoder and no KL penalty, which there costs
+    accuracy downstream (set ``sparsity_weight`` to ask for it).
 
     {parameters}
 
@@ -29,14 +32,14 @@ class SparseAutoencoder(BaseAutoencoder):
         n_components=256,
         *,
         activation="sigmoid",
-        output_activation="sigmoid",
+        output_activation="auto",
         loss="squared_error",
         tied=False,
         alpha=0.0001,
         sparsity="kl",
         sparsity_target=0.05,
         initial_sparsity_target=None,
-        sparsity_weight=3.0,
+        sparsity_weight="auto",
         contraction_weight=0.0,
         transform_k_factor=None,
         noise="masking",
@@ -46,7 +49,7 @@ class SparseAutoencoder(BaseAutoencoder):
         learning_rate="constant",
         learning_rate_init=0.001,
         momentum=0.9,
-        max_iter=200,
+        max_iter="auto",
         tol=1e-4,
         n_iter_no_change=10,
         early_stopping=False,

@@ -21,9 +21,12 @@ from ._base import (
     BaseAutoencoder,
     ReconstructionScoreMixin,
     minibatch_size,
+    nested_fit,
     new_generator,
     restore_on_error,
+    seed_unseeded,
     warn_if_codes_constant,
+    warn_interrupted_before_fitting,
     warn_training_status,
 )
 from ._core import Network, TrainingHistory, train_full_batch, train_minibatch
@@ -52,16 +55,21 @@ def check_autoencoder_steps(steps, owner="StackedAutoencoder"):
         raise ValueError(f"{owner}'s step names must be unique, got {names}.")
 
 
-def unrolled_network(autoencoders, n_features, dtype):
+def unrolled_network(autoencoders, n_features, dtype, settings=None):
     """The deep autoencoder: encoders 1..L, then decoders L..1, each with its penalties.
 
     Decoder l is tied to encoder l (index l - 1) where that autoencoder is tied. The
-    loss and the corruption of the input are the first autoencoder's.
+    loss and the corruption of the input are the first autoencoder's. ``settings``, one
+    :meth:`~skae._base.BaseAutoencoder._data_settings` per layer, serve layers not
+    fitted yet; by default each layer's fitted ones.
     """
     encoders, decoders = [], []
     n_in = n_features
-    for index, autoencoder in enumerate(autoencoders):
-        encoder, decoder = autoencoder._layers(n_in, tied_to=index)
+    settings = settings or [None] * len(autoencoders)
+    for index, (autoencoder, layer_settings) in enumerate(
+        zip(autoencoders, settings, strict=True)
+    ):
+        encoder, decoder = autoencoder._layers(n_in, tied_to=index, settings=layer_settings)
         encoders.append(encoder)
         decoders.append(decoder)
         n_in = autoencoder.n_components
@@ -77,6 +85,16 @@ def fitted_layer_params(autoencoders):
     """Per-layer ``(weights, bias)`` of the unrolled network, from fitted autoencoders."""
     pairs = [autoencoder._layer_params() for autoencoder in autoencoders]
     return [encoder for encoder, _ in pairs] + [decoder for _, decoder in pairs[::-1]]
+
+
+def layer_settings(autoencoders, X):
+    """The "auto" settings of layers not fitted yet: the first from X, each next one
+    from the range of the codes below it (a sigmoid's codes lie in [0, 1])."""
+    settings = [autoencoders[0]._data_settings(X)]
+    for below, autoencoder in zip(autoencoders[:-1], autoencoders[1:], strict=True):
+        codes_in_unit_interval = below.activation == "sigmoid"
+        settings.append(autoencoder._data_settings(in_unit_interval=codes_in_unit_interval))
+    return settings
 
 
 def store_unrolled_params(autoencoders, network, theta):
@@ -122,8 +140,10 @@ class StackedAutoencoder(
         Stopping tolerance of the fine-tuning (as the autoencoders' ``tol``).
     n_iter_no_change : int, default=10
     random_state : int, RandomState instance or None, default=None
-        Seeds the fine-tuning (shuffling, noise) and the start of ``partial_fit``; each
-        layer's own ``random_state`` seeds its pretraining.
+        Seeds the fine-tuning (shuffling, noise) and the start of ``partial_fit``, and
+        the pretraining of each layer whose own ``random_state`` is None (as
+        scikit-learn's meta-estimators seed their sub-estimators), so that this one
+        parameter makes a fit reproducible; a layer's own ``random_state`` wins.
     verbose : int, default=0
 
     Attributes
@@ -235,16 +255,20 @@ class StackedAutoencoder(
     def _fit(self, X):
         check_autoencoder_steps(self.steps)
         X = self._validate_input(X, reset=True)
-        autoencoders = []
+        autoencoders = [clone(step) for _, step in self.steps]
+        seed_unseeded(autoencoders, self.random_state)
         codes = X
-        for _, step in self.steps:
-            autoencoder = clone(step)
-            autoencoder.fit(codes)
+        prefix = getattr(self, "_parameter_prefix", "")
+        for (name, _), autoencoder in zip(self.steps, autoencoders, strict=True):
+            with nested_fit(autoencoder, f"{prefix}{name}__"):
+                autoencoder.fit(codes)
             if autoencoder._status == "interrupted":
-                # the user stopped the greedy phase: nothing usable to keep
+                # a stack needs every layer: the greedy phase leaves nothing usable
+                warn_interrupted_before_fitting(
+                    self, f"the greedy pretraining of step {name!r}", stacklevel=6
+                )
                 raise KeyboardInterrupt
             codes = autoencoder.transform(codes)
-            autoencoders.append(autoencoder)
         history = TrainingHistory()
         rng = new_generator(self.random_state)
         if self.fine_tune_max_iter > 0:
@@ -350,12 +374,15 @@ class StackedAutoencoder(
         if first_call:
             rng = new_generator(self.random_state)
             autoencoders = [clone(step) for _, step in self.steps]
-            network = unrolled_network(autoencoders, X.shape[1], X.dtype)
+            settings = layer_settings(autoencoders, X)
+            network = unrolled_network(autoencoders, X.shape[1], X.dtype, settings)
             theta = network.init_params(rng)
             history = TrainingHistory()
             n_in = X.shape[1]
-            for autoencoder in autoencoders:
-                autoencoder.n_features_in_ = n_in  # fitted here, not through its own fit
+            for autoencoder, decided in zip(autoencoders, settings, strict=True):
+                # fitted here, not through its own fit
+                autoencoder.n_features_in_ = n_in
+                autoencoder._store_data_settings(decided)
                 n_in = autoencoder.n_components
         else:
             rng = copy.deepcopy(self._rng)
@@ -432,9 +459,13 @@ class StackedAutoencoder(
             autoencoders = [clone(step) for _, step in self.steps]
             for autoencoder in autoencoders:
                 autoencoder._validate_params()
-            network = unrolled_network(autoencoders, X.shape[1], np.float64)
+            settings = layer_settings(autoencoders, X)
+            network = unrolled_network(autoencoders, X.shape[1], np.float64, settings)
             theta = network.init_params(new_generator(self.random_state))
-        autoencoders[0]._check_params_against_data(X)
+        first_settings = (
+            autoencoders[0]._fitted_settings() if hasattr(self, "autoencoders_") else settings[0]
+        )
+        autoencoders[0]._check_params_against_data(X, first_settings)
         return network, theta, {"corrupt": autoencoders[0]._corruption(random_state)}
 
     @property

@@ -32,14 +32,6 @@ ESTIMATORS = [
 ]
 
 
-def expected_failed_checks(estimator):
-    if isinstance(estimator, AutoencoderClassifier):
-        # scikit-learn's semi-supervised convention, asked for by design: integer label
-        # -1 marks an unlabelled row. This check labels half its rows -1.
-        return {"check_classifiers_classes": "-1 marks unlabelled rows (semi-supervised)"}
-    return {}
-
-
-@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
+@parametrize_with_checks(ESTIMATORS)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

@@ -303,10 +303,43 @@ def test_unlabelled_rows_serve_pretraining_only(digits, monkeypatch):
 
     monkeypatch.setattr(DenoisingAutoencoder, "fit", spy)
     clf = AutoencoderClassifier(
-        DenoisingAutoencoder(32, max_iter=3, random_state=0), max_iter=3, random_state=0
+        DenoisingAutoencoder(32, max_iter=3, random_state=0),
+        unlabeled=-1,
+        max_iter=3,
+        random_state=0,
     ).fit(X[:600], y_partial)
     assert pretrained_rows == [600]
-    assert set(clf.classes_) == set(y[:100])  # -1 is not a class
+    assert set(clf.classes_) == set(y[:100])  # -1 is not a class when asked for
+
+
+@pytest.mark.parametrize("labels", [(-1, 0, 1), (-1, 1)])
+def test_minus_one_is_a_class_unless_unlabeled_asks_otherwise(digits, labels):
+    # semi-supervised use must be asked for: -1 is an ordinary label by default
+    X, _ = digits
+    y = np.resize(np.array(labels), 90)
+    params = dict(max_iter=3, random_state=0)
+    ae = SparseAutoencoder(8, max_iter=5, random_state=0)
+    clf = AutoencoderClassifier(ae, **params).fit(X[:90], y)
+    assert list(clf.classes_) == sorted(labels)
+    assert -1 in set(clf.predict(X[:90]))
+    semi = AutoencoderClassifier(ae, unlabeled=-1, **params)
+    if len(labels) == 2:
+        with pytest.raises(ValueError, match="unlabeled=-1"):
+            semi.fit(X[:90], y)
+    else:
+        assert list(semi.fit(X[:90], y).classes_) == [0, 1]
+
+
+def test_string_labels_with_a_string_marker(digits):
+    X, y = digits
+    names = np.array(["zero", "one", "?"])[np.resize([0, 1, 2], 90)]
+    clf = AutoencoderClassifier(
+        SparseAutoencoder(8, max_iter=5, random_state=0),
+        unlabeled="?",
+        max_iter=3,
+        random_state=0,
+    ).fit(X[:90], names)
+    assert list(clf.classes_) == ["one", "zero"]
 
 
 def test_pretraining_changes_the_start(digits):
@@ -356,4 +389,6 @@ def test_classifier_early_stopping_records_accuracy(digits):
 def test_classifier_refuses_a_single_labelled_class(digits):
     X, _ = digits
     with pytest.raises(ValueError, match="at least 2 classes"):
-        AutoencoderClassifier(SparseAutoencoder(4)).fit(X[:10], np.r_[[1] * 5, [-1] * 5])
+        AutoencoderClassifier(SparseAutoencoder(4), unlabeled=-1).fit(
+            X[:10], np.r_[[1] * 5, [-1] * 5]
+        )

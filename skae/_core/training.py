@@ -96,6 +96,8 @@ def train_full_batch(
     corruption=None,
     chunk_size=None,
     verbose=0,
+    relative_tol=None,
+    n_iter_no_change=10,
 ):
     """Minimise the full-batch objective with ``scipy.optimize.minimize``.
 
@@ -117,6 +119,11 @@ def train_full_batch(
         Held fixed for runs of ``NOISE_REDRAW_ITERATIONS`` iterations, then redrawn.
     chunk_size : int, optional
     verbose : int
+    relative_tol : float, optional
+        Also stop ("converged") once the objective has fallen by less than
+        ``relative_tol * |objective|`` over the last ``n_iter_no_change`` iterations:
+        the loss no longer moves, although the gradient is above ``tol``.
+    n_iter_no_change : int
 
     Returns
     -------
@@ -124,6 +131,7 @@ def train_full_batch(
         One of ``STATUSES``.
     """
     grad = np.empty_like(theta)
+    losses = []  # this call's objective per iteration, for relative_tol
     start = time.perf_counter()
     non_finite_seen = []
     last_completed = [None]  # parameters after the last completed iteration
@@ -149,6 +157,9 @@ def train_full_batch(
                 f"Iteration {history.n_iter}, loss = {loss:.6f}, "
                 f"elapsed {time.perf_counter() - start:.1f}s"
             )
+        losses.append(loss)
+        if relative_tol is not None and _stalled(losses, n_iter_no_change, relative_tol):
+            raise StopIteration  # scipy ends the minimisation at this iterate
 
     theta64 = theta.astype(np.float64)
     remaining, result, status = max_iter, None, "converged"
@@ -174,6 +185,8 @@ def train_full_batch(
             remaining -= n_iter
             if result.nit < n_iter:  # converged before using all iterations
                 break
+            if relative_tol is not None and _stalled(losses, n_iter_no_change, relative_tol):
+                break  # a noise round that ended on the stalled iteration
     except KeyboardInterrupt:
         if last_completed[0] is None:
             raise
@@ -183,6 +196,21 @@ def train_full_batch(
     if status == "converged" and remaining == 0 and result is not None and result.status == 1:
         status = "max_iter"
     return status
+
+
+def _margin(best, tol, relative_tol):
+    """How much an epoch must beat ``best`` by to count as an improvement."""
+    if relative_tol is None or not math.isfinite(best):
+        return tol
+    return max(tol, relative_tol * abs(best))
+
+
+def _stalled(losses, n_iter_no_change, relative_tol):
+    """Whether the last ``n_iter_no_change`` iterations gained less than ``relative_tol``."""
+    if len(losses) <= n_iter_no_change:
+        return False
+    gained = losses[-1 - n_iter_no_change] - losses[-1]
+    return gained < relative_tol * abs(losses[-1])
 
 
 def annealed_sparsity_level(start, end, epoch, n_epochs):
@@ -223,6 +251,7 @@ def train_minibatch(
     dropout=None,
     validation=None,
     verbose=0,
+    relative_tol=None,
 ):
     """Train on shuffled minibatches with SGD or Adam.
 
@@ -267,6 +296,9 @@ def train_minibatch(
         ``validation(theta)`` returns a score, higher is better; training stops on it
         and keeps the best parameters.
     verbose : int
+    relative_tol : float, optional
+        An epoch improves only by more than ``max(tol, relative_tol * |best|)``: with it,
+        the stopping rule does not depend on the scale of the loss.
 
     Returns
     -------
@@ -358,12 +390,14 @@ def train_minibatch(
                     return "diverged"
                 history.validation_scores.append(score)
                 message += f", validation score = {score:.6f}"
-                improved = score > history.best_validation_score + tol
+                improved = score > history.best_validation_score + _margin(
+                    history.best_validation_score, tol, relative_tol
+                )
                 if score > history.best_validation_score:
                     history.best_validation_score = score
                     best_theta[...] = theta
             else:
-                improved = loss < history.best_loss - tol
+                improved = loss < history.best_loss - _margin(history.best_loss, tol, relative_tol)
             history.best_loss = min(history.best_loss, loss)
             history.no_improvement_count = 0 if improved else history.no_improvement_count + 1
             epochs_done += 1

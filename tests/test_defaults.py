@@ -1,0 +1,240 @@
+"""Defaults that fit the data ("auto"), and warnings that name what to change (issue 18)."""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.datasets import load_digits, load_iris
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import skae._core.network as network_module
+from skae import (
+    AutoencoderClassifier,
+    DenoisingAutoencoder,
+    SparseAutoencoder,
+    StackedAutoencoder,
+    TiedAutoencoder,
+)
+from skae._base import values_in_unit_interval
+from skae._core.training import _margin, _stalled
+
+AUTOENCODERS = [SparseAutoencoder, DenoisingAutoencoder, TiedAutoencoder]
+
+
+@pytest.fixture(scope="module")
+def standardised_iris():
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.fixture(scope="module")
+def pixels():
+    X, y = load_digits(return_X_y=True)
+    return X[:300] / 16, y[:300]
+
+
+@pytest.mark.parametrize("cls", AUTOENCODERS)
+def test_auto_decides_the_decoder_from_the_range_of_x(cls, standardised_iris, pixels):
+    ae = cls(16, random_state=0).fit(standardised_iris[0])
+    assert ae.output_activation_ == "identity" and ae.sparsity_weight_ == 0.0
+    # a linear decoder reaches the negative values of standardised data
+    assert ae.inverse_transform(ae.transform(standardised_iris[0])).min() < 0
+    ae = cls(16, max_iter=5, random_state=0).fit(pixels[0])
+    assert ae.output_activation_ == "sigmoid"
+    assert ae.sparsity_weight_ == (3.0 if cls is SparseAutoencoder else 0.0)
+    assert ae.get_params()["output_activation"] == "auto"  # the parameter is untouched
+
+
+def test_an_explicit_setting_wins(standardised_iris):
+    X = standardised_iris[0]
+    with pytest.warns(UserWarning, match="output_activation='sigmoid'"):
+        ae = SparseAutoencoder(8, output_activation="sigmoid", sparsity_weight=1.0).fit(X)
+    assert ae.output_activation_ == "sigmoid" and ae.sparsity_weight_ == 1.0
+
+
+def test_a_decoder_that_cannot_reach_x_warns_once_naming_the_parameter(standardised_iris):
+    X = standardised_iris[0]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        TiedAutoencoder(8, output_activation="sigmoid", random_state=0).fit(X)
+    decoder = [w for w in caught if "can never reach" in str(w.message)]
+    assert len(decoder) == 1
+    assert "output_activation='auto'" in str(decoder[0].message)
+    assert decoder[0].filename == __file__  # at the user's line
+    # inside a stack it names the parameter as the stack's user reaches it
+    stack = StackedAutoencoder(
+        [("first", TiedAutoencoder(8, output_activation="sigmoid", random_state=0))],
+        fine_tune_max_iter=0,
+    )
+    with pytest.warns(UserWarning, match="first__output_activation='sigmoid'"):
+        stack.fit(X)
+
+
+def test_a_sparse_zero_counts_in_the_range():
+    X = sp.csr_matrix(np.array([[0.0, 0.5], [0.7, 0.0]]))
+    assert values_in_unit_interval(X)
+    assert not values_in_unit_interval(sp.csr_matrix(np.array([[0.0, -0.5], [0.7, 0.0]])))
+    assert not values_in_unit_interval(X * 2)
+
+
+@pytest.mark.parametrize("cls", AUTOENCODERS)
+def test_defaults_stop_quietly_on_standardised_data(cls, standardised_iris):
+    X, y = standardised_iris
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ae = cls(random_state=0).fit(X)
+    assert ae.n_iter_ < ae.max_iter_  # stopped on its own test, not on the budget
+    assert ae.max_iter_ == 1000
+
+
+def test_a_grid_search_of_sensible_settings_prints_no_warning(standardised_iris):
+    X, y = standardised_iris
+    pipe = make_pipeline(SparseAutoencoder(32, random_state=0), LogisticRegression())
+    grid = {
+        "sparseautoencoder__alpha": [1e-4, 1e-3],
+        "sparseautoencoder__sparsity_target": [0.05, 0.1],
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        GridSearchCV(pipe, grid, cv=2).fit(X, y)
+
+
+def test_an_integer_budget_keeps_its_meaning(standardised_iris):
+    X = standardised_iris[0]
+    with pytest.warns(ConvergenceWarning, match="increase max_iter, or set it to 'auto'"):
+        ae = SparseAutoencoder(16, max_iter=3, random_state=0).fit(X)
+    assert ae.n_iter_ == 3 == ae.max_iter_
+
+
+def test_the_auto_budget_is_counted_in_updates():
+    ae = DenoisingAutoencoder()
+    assert ae._budget(50)[0] == 1000  # one batch an epoch: 1000 updates at most
+    assert ae._budget(60000)[0] == 34  # 300 batches an epoch: 10000 updates
+    assert ae.set_params(batch_size=10)._budget(60000)[0] == 20  # at least 20 epochs
+    assert SparseAutoencoder()._budget(60000) == (1000, 0.01)
+    assert SparseAutoencoder(max_iter=7)._budget(60000) == (7, None)
+
+
+def test_stalled_and_margin_known_answers():
+    # 10 iterations gaining 0.5% of the loss: stalled at 1%, not at 0.1%
+    losses = list(np.linspace(1.005, 1.0, 11))
+    assert _stalled(losses, 10, 1e-2) and not _stalled(losses, 10, 1e-3)
+    assert not _stalled(losses[:10], 10, 1e-2)  # too few iterations to tell
+    assert _margin(np.inf, 1e-4, 1e-2) == 1e-4  # before the first epoch
+    assert _margin(-50.0, 1e-4, 1e-2) == 0.5
+    assert _margin(50.0, 1e-4, None) == 1e-4
+
+
+def test_the_stopping_test_is_scale_free(pixels):
+    # the same data in other units stops at the same iteration
+    X = StandardScaler().fit_transform(pixels[0])
+    a = TiedAutoencoder(16, random_state=0).fit(X)
+    b = TiedAutoencoder(16, random_state=0).fit(X * 10)
+    assert a.n_iter_ < 1000 and b.n_iter_ < 1000
+    assert abs(a.n_iter_ - b.n_iter_) <= 0.2 * a.n_iter_
+
+
+# -- meta-estimators ----------------------------------------------------------------
+def unseeded_stack(**params):
+    return StackedAutoencoder(
+        [("ae1", DenoisingAutoencoder(16, max_iter=3)), ("ae2", SparseAutoencoder(8, max_iter=5))],
+        fine_tune_max_iter=2,
+        **params,
+    )
+
+
+def test_the_stack_seeds_its_layers_from_its_own_random_state(pixels):
+    X = pixels[0]
+    first = unseeded_stack(random_state=0).fit(X).transform(X)
+    again = unseeded_stack(random_state=0).fit(X).transform(X)
+    other = unseeded_stack(random_state=1).fit(X).transform(X)
+    np.testing.assert_array_equal(first, again)
+    assert not np.allclose(first, other)
+    # a layer's own seed wins
+    stack = unseeded_stack(random_state=0).set_params(ae1__random_state=5).fit(X)
+    alone = DenoisingAutoencoder(16, max_iter=3, random_state=5).fit(X)
+    np.testing.assert_array_equal(
+        stack.autoencoders_[0].components_.shape, alone.components_.shape
+    )
+    assert stack.steps[0][1].random_state == 5  # the steps themselves are not changed
+    assert unseeded_stack(random_state=0).steps[1][1].random_state is None
+
+
+def test_the_classifier_seeds_its_autoencoder(pixels):
+    X, y = pixels
+    models = [
+        AutoencoderClassifier(unseeded_stack(), max_iter=3, random_state=0).fit(X, y)
+        for _ in range(2)
+    ]
+    np.testing.assert_array_equal(models[0].coef_, models[1].coef_)
+
+
+def test_nested_warnings_name_the_parameter_the_user_holds(pixels):
+    X, y = pixels
+    stack = StackedAutoencoder(
+        [("ae1", SparseAutoencoder(8, max_iter=2, random_state=0))], fine_tune_max_iter=0
+    )
+    with pytest.warns(ConvergenceWarning, match=r"increase ae1__max_iter") as caught:
+        stack.fit(X)
+    assert "SparseAutoencoder (step 'ae1')" in str(caught[0].message)
+    clf = AutoencoderClassifier(stack, max_iter=2, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf.fit(X, y)
+    messages = [str(w.message) for w in caught]
+    assert any("increase autoencoder__ae1__max_iter" in m for m in messages)
+    assert any(
+        m.startswith("AutoencoderClassifier") and "increase max_iter" in m for m in messages
+    )
+    assert not any(" solver=" in m and "StackedAutoencoder" in m for m in messages)
+    # the prefix is gone once the fit is over: a layer fitted on its own names its own
+    layer = stack.autoencoders_[0]
+    assert not hasattr(layer, "_parameter_prefix")
+
+
+def interrupt_at_call(monkeypatch, n_call):
+    original = network_module.Network.objective
+    calls = []
+
+    def objective(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == n_call:
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(network_module.Network, "objective", objective)
+
+
+def test_an_interrupt_of_the_greedy_phase_says_nothing_was_kept(pixels, monkeypatch):
+    X = pixels[0]
+    stack = unseeded_stack(random_state=0)
+    interrupt_at_call(monkeypatch, 5)  # inside the first layer's second epoch
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(KeyboardInterrupt):
+            stack.fit(X)
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 1 and "left as it was" in messages[0]
+    assert "greedy pretraining of step 'ae1'" in messages[0]
+    assert not hasattr(stack, "autoencoders_")
+
+
+@pytest.mark.parametrize(
+    "params,says,never",
+    [
+        (dict(solver="lbfgs"), "last completed", "partial_fit"),
+        (dict(solver="adam", batch_size=100), "partial_fit", "best one"),
+        (dict(solver="adam", batch_size=100, early_stopping=True), "best one", "last completed"),
+    ],
+)
+def test_the_interrupt_warning_says_what_it_kept(pixels, monkeypatch, params, says, never):
+    interrupt_at_call(monkeypatch, 12)
+    with pytest.warns(UserWarning, match="interrupted") as caught:
+        SparseAutoencoder(8, max_iter=50, random_state=0, **params).fit(pixels[0])
+    message = str(caught[0].message)
+    assert says in message and never not in message
