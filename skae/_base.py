@@ -413,7 +413,10 @@ class BaseAutoencoder(
                 in_unit_interval = values_in_unit_interval(X)
             kl_fits = self.sparsity == "kl" and self.activation in SPARSITY_MAPS
             decided = {
-                "output_activation": "sigmoid" if in_unit_interval else "identity",
+                # cross entropy is defined for a sigmoid decoder only (checked on X)
+                "output_activation": (
+                    "sigmoid" if in_unit_interval or self.loss == "cross_entropy" else "identity"
+                ),
                 "sparsity_weight": AUTO_SPARSITY_WEIGHT if in_unit_interval and kl_fits else 0.0,
             }
         return {

@@ -233,7 +233,7 @@ DEEP_CASES = [
     ("clf: input_dropout < 0",     lambda: classifier(input_dropout=-0.1),                    clean,   labels,      "input_dropout"),
     ("clf: pretrain text",         lambda: classifier(pretrain="yes"),                        clean,   labels,      "pretrain"),
     ("clf: not an autoencoder",    lambda: classifier(autoencoder=object()),                  clean,   labels,      "autoencoder"),
-    ("clf: one labelled class",    lambda: classifier(),                                      clean,   np.r_[[1] * 30, [-1] * 30], "at least 2 classes"),
+    ("clf: one labelled class",    lambda: classifier(unlabeled=-1),                                    clean,   np.r_[[1] * 30, [-1] * 30], "at least 2 classes"),
     ("clf: y of the wrong length", lambda: classifier(),                                      clean,   labels[:10], "inconsistent"),
     ("clf: continuous y",          lambda: classifier(),                                      clean,   np.linspace(0, 1, 60), "continuous"),
     ("clf: early stop, lbfgs",     lambda: classifier(early_stopping=True, solver="lbfgs"),   clean,   labels,      "early_stopping"),

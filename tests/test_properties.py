@@ -278,8 +278,8 @@ def test_classifier_gives_finite_probabilities_or_a_documented_error(
 ):
     y = np.random.default_rng(label_seed).integers(-1, 3, X.shape[0])  # -1: unlabelled
     clf = AutoencoderClassifier(
-        autoencoder, pretrain=pretrain, dropout=dropout, solver=solver, max_iter=3,
-        learning_rate=learning_rate, random_state=0,
+        autoencoder, unlabeled=-1, pretrain=pretrain, dropout=dropout, solver=solver,
+        max_iter=3, learning_rate=learning_rate, random_state=0,
     )  # fmt: skip
     if not fit_deep_or_documented_error(clf, X, y):
         return
