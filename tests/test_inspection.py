@@ -217,7 +217,7 @@ def test_filter_display_draws_on_given_axes(sparse_ae):
 
 def test_filter_display_explains_itself_title_unit_numbers_and_colour_scale(sparse_ae):
     display = FilterDisplay.from_estimator(sparse_ae, units=[7, 3, 11])
-    assert display.ax_.get_title() == "SparseAutoencoder: 3 filters W_i / ||W_i||"
+    assert display.ax_.get_title() == "SparseAutoencoder\n3 filters W_i / ||W_i||"
     assert [text.get_text() for text in display.unit_labels_] == ["7", "3", "11"]
     assert display.colorbar_ is not None
     assert display.colorbar_.ax in display.figure_.axes

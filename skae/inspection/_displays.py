@@ -128,7 +128,7 @@ def _resolve_layer(estimator, what, layer=0):
                 f"{len(layers) - 1} (0 is the layer that reads the input)."
             )
         before.extend(ae.transform for ae in layers[:layer])
-        name = f"{name}, layer {layer} ({type(layers[layer]).__name__})"
+        name = f"{name}, layer {layer}"
         estimator = layers[layer]
     elif layer != 0:
         raise ValueError(
@@ -229,8 +229,9 @@ class FilterDisplay:
     (16, 8, 8)
     >>> display.mosaic_.shape
     (37, 37)
-    >>> display.ax_.get_title()
-    'SparseAutoencoder: 16 filters W_i / ||W_i||'
+    >>> print(display.ax_.get_title())
+    SparseAutoencoder
+    16 filters W_i / ||W_i||
     >>> plt.close("all")
     """
 
@@ -312,7 +313,7 @@ class FilterDisplay:
             mean_activation = np.asarray(resolved.encode(X)).mean(axis=0)
         selected = _select_units(components.shape[0], units, mean_activation)
         if title is None:
-            title = f"{resolved.name}: {selected.size} filters W_i / ||W_i||"
+            title = f"{resolved.name}\n{selected.size} filters W_i / ||W_i||"
         display = cls(components[selected], image_shape=image_shape, units=selected, title=title)
         return display.plot(
             ax=ax,
@@ -352,7 +353,7 @@ class FilterDisplay:
         """
         if contrast not in ("per_filter", "shared"):
             raise ValueError(f"contrast must be 'per_filter' or 'shared', got {contrast!r}.")
-        ax = _check_ax(ax, "FilterDisplay")
+        plt = _pyplot("FilterDisplay")
         from matplotlib import patheffects
 
         filters = check_array(self.filters, dtype=np.float64)
@@ -368,6 +369,11 @@ class FilterDisplay:
             scale_label = "weight / largest |weight| of all filters"
         self.images_ = images.reshape(-1, *shape)
         self.mosaic_ = mosaic(tiles.reshape(-1, *shape), n_cols)
+        if ax is None:
+            # a figure of the grid's proportions, room left for the title and the scale
+            rows, cols = self.mosaic_.shape
+            height = float(np.clip(5.0 * rows / cols, 1.0, 8.0)) + 1.2
+            _, ax = plt.subplots(figsize=(6.4, height), layout="constrained")
         self.image_ = ax.imshow(self.mosaic_, cmap=cmap, vmin=-1, vmax=1)
         ax.set_axis_off()
         units = np.arange(len(filters)) if self.units is None else np.asarray(self.units)
@@ -395,7 +401,16 @@ class FilterDisplay:
                 )
         self.colorbar_ = None
         if colorbar:
-            self.colorbar_ = ax.figure.colorbar(self.image_, ax=ax, shrink=0.7, pad=0.02)
+            # beside a squarish grid, below a wide one (one row of filters)
+            wide = self.mosaic_.shape[1] > 2 * self.mosaic_.shape[0]
+            self.colorbar_ = ax.figure.colorbar(
+                self.image_,
+                ax=ax,
+                location="bottom" if wide else "right",
+                shrink=0.7,
+                pad=0.02,
+                aspect=30 if wide else 20,
+            )
             self.colorbar_.set_label(scale_label, fontsize="small")
             self.colorbar_.set_ticks([-1, 0, 1])
         title = self.title
@@ -805,7 +820,7 @@ class ActivationHistogramDisplay:
             beta = getattr(model, "sparsity_weight", 0)
             label = f"{type(model).__name__}, rho={model.sparsity_target:g}, beta={beta:g}"
         if title is None:
-            title = f"{resolved.name}: mean activations of {mean.size} hidden units"
+            title = f"{resolved.name}\nmean activations of {mean.size} hidden units"
         display = cls(mean, sparsity_target=model.sparsity_target, label=label, title=title)
         return display.plot(ax=ax, bins=bins, **hist_kwargs)
 
