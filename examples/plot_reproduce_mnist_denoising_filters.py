@@ -121,7 +121,10 @@ for ax, name in zip(axes, PANELS, strict=True):
         f"roughness {np.nanmedian(measures.roughness):.2f}, "
         f"concentration {np.nanmedian(measures.concentration):.2f}"
     )
-    FilterDisplay.from_estimator(models[name], units=64, ax=ax, title=title)
+    # the panels share one grey scale: one colour bar, beside the last
+    FilterDisplay.from_estimator(
+        models[name], units=64, ax=ax, title=title, colorbar=ax is axes[-1]
+    )
 output = Path(__file__).resolve().parent.parent / "docs" / "images"
 if output.is_dir():
     # grey filters compress poorly: a modest resolution keeps the PNG under 300 KB

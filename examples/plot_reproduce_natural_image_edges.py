@@ -107,7 +107,11 @@ for ax, name in zip(axes, MODELS, strict=True):
         f"{name}\nconcentration {np.nanmedian(measures.concentration):.2f}, "
         f"orientedness {np.nanmedian(measures.orientedness):.2f}"
     )
-    FilterDisplay.from_estimator(models[name], ax=ax, title=title)
+    # one colour bar for the three panels; no unit numbers, which would hide a corner
+    # of each 8 x 8 filter that the comparison is about
+    FilterDisplay.from_estimator(
+        models[name], ax=ax, title=title, unit_labels=False, colorbar=ax is axes[-1]
+    )
 fig.suptitle("Whitened 8x8 natural image patches: filters W_i / ||W_i||")
 output = Path(__file__).resolve().parent.parent / "docs" / "images"
 if output.is_dir():

@@ -840,6 +840,8 @@ class ActivationHistogramDisplay:
         display : ActivationHistogramDisplay
         """
         ax = _check_ax(ax, "ActivationHistogramDisplay")
+        from matplotlib.ticker import MaxNLocator
+
         mean = np.asarray(self.mean_activations, dtype=float)
         if isinstance(bins, Integral):
             bins = np.linspace(*_data_range(mean, self.sparsity_target), bins + 1)
@@ -853,6 +855,7 @@ class ActivationHistogramDisplay:
             )
         ax.set_xlabel("mean activation rho^_j of a hidden unit")
         ax.set_ylabel("number of units")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no 2.5 units
         title = self.title
         if title is None:
             title = f"Mean activations of {mean.size} hidden units"
@@ -882,8 +885,8 @@ def _data_range(values, mark=None):
     if points.size == 0:
         return 0.0, 1.0
     low, high = float(points.min()), float(points.max())
-    # a margin of 5% of the range, at least 0.005, so that a single value has a width
-    margin = max(0.05 * (high - low), 0.005)
+    # a margin of 5% of the range; a single value gets a width of its own
+    margin = 0.05 * (high - low) if high > low else max(0.01 * abs(high), 1e-3)
     lower = max(low - margin, 0.0) if low >= 0 else low - margin
     upper = min(high + margin, 1.0) if high <= 1 else high + margin
     return lower, upper
