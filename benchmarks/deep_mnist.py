@@ -162,7 +162,7 @@ def classifier(stack, quick, **params):
 
 # -- experiments ------------------------------------------------------------------------
 def experiment_sparsity(args):
-    """Seed 001's open question: sparsity on every layer, on the first only, or none."""
+    """The blog derivation's open question: sparsity on every layer, the first only, or none."""
     (X_fit, y_fit, X_val, y_val), (X, y, X_test, y_test) = splits(
         args.data_home, args.n_train, args.quick
     )

@@ -47,9 +47,14 @@ numpydoc_xref_param_type = False
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
-    # The seed figures train for minutes on MNIST or many seeds: they are not run by the
-    # docs build; their committed PNGs (docs/images/) are shown instead. The others run.
-    "filename_pattern": r"/plot_(?!seed_)",
+    # The reproduced figures train for minutes on MNIST or several random seeds: they
+    # are not run by the docs build; their committed PNGs (docs/images/) are shown
+    # instead, and are their thumbnails (``# sphinx_gallery_thumbnail_path``). The
+    # others run.
+    "filename_pattern": r"/plot_(?!reproduce_)",
+    # a block's last expression is not echoed: a display returned by from_estimator
+    # would print as "<...FilterDisplay object at 0x...>" under its figure
+    "capture_repr": (),
     "ignore_pattern": r"__init__\.py",
     "download_all_examples": False,
     "remove_config_comments": True,
@@ -65,6 +70,9 @@ html_title = f"skae {release}"
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
+    # the top bar names the first pages (by the short titles of docs/index.rst) and
+    # folds the rest into "More"; with all thirteen page titles it was crowded
+    "header_links_before_dropdown": 6,
 }
 html_static_path = []
 

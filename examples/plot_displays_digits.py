@@ -40,9 +40,10 @@ ae = DenoisingAutoencoder(
 # Filters
 # -------
 # For hidden unit ``i``, the input of norm 1 that activates it most is
-# ``W_i / ||W_i||`` (lecture 000, Ng's notes section 4). Light is a positive weight,
+# ``W_i / ||W_i||`` (the lecture on regularised autoencoders;
+# Ng's sparse-autoencoder notes, section 4). Light is a positive weight,
 # dark a negative one; each filter is stretched to its own range.
-FilterDisplay.from_estimator(ae, title="64 filters W_i / ||W_i||")
+FilterDisplay.from_estimator(ae)
 
 # %%
 # ``units`` chooses which: an int for the first ``n``, a list, or, with ``X``, the

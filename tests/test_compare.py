@@ -48,7 +48,8 @@ def test_main_writes_markdown_and_csv_with_one_row_per_method(full_run):
     assert [row["method"] for row in rows] == list(METHODS)
     assert list(rows[0]) == list(compare.COLUMNS)
     markdown = (full_run.dir / "compare_digits.md").read_text(encoding="utf-8").splitlines()
-    body = markdown[2:]  # after the header and the separator
+    table = [line for line in markdown if line.startswith("|")]
+    body = table[2:]  # after the header and the separator
     assert [line.split("|")[1].strip() for line in body] == list(METHODS)
     assert not list(full_run.dir.glob("*.png"))  # --no-plot
 
@@ -73,6 +74,64 @@ def test_prints_the_table_and_progress(full_run):
     for i, name in enumerate(METHODS, 1):
         assert full_run.err.count(f"[{i}/{len(METHODS)}] {name}:") == 2
     assert "[1/" not in full_run.out
+
+
+def test_the_report_says_what_is_measured_and_what_to_try_next(full_run):
+    out = " ".join(full_run.out.split())  # the paragraphs are wrapped
+    # which classifier, on which split, how many seeds
+    assert "test accuracy of --classifier logistic (StandardScaler + LogisticRegression" in out
+    assert "fit on 300 training images" in out and "scored once on its 450 test images" in out
+    assert "one seed (random_state=0)" in out
+    assert "what to try next:" in full_run.out
+    assert "--seeds 3" in out and "--dataset mnist" in out
+    markdown = (full_run.dir / "compare_digits.md").read_text(encoding="utf-8")
+    assert " ".join(markdown.split()).startswith("Measured: the test accuracy")
+
+
+def test_next_steps_name_an_autoencoder_below_pixels_and_skip_seeds_when_given():
+    setting = compare.describe_setting("mnist", "knn", 1000, 10000, searched=True)
+    rows = [
+        {"method": "pixels", "accuracy": 0.95, "accuracy_std": 0.0, "n_seeds": 3},
+        {"method": "tied_ae", "accuracy": 0.93, "accuracy_std": 0.01, "n_seeds": 3},
+    ]
+    for row in rows:
+        row.update(fit_time_s=1.0, transform_time_s=0.1, n_features=64)
+    text = " ".join(compare.format_markdown(rows, setting).split())
+    assert "KNeighborsClassifier" in text and "MNIST's official train/test split" in text
+    assert "over 3 seeds (0 to 2)" in text and "chosen by this run's --search" in text
+    assert "Best: pixels, +0.00 points" in text
+    assert "tied_ae scored below raw pixels" in text
+    next_steps = text.split("what to try next:")[1]
+    assert "--seeds" not in next_steps and "--classifier knn" not in next_steps
+    # without a setting: the table alone, as before
+    assert compare.format_markdown(rows).startswith("| method | test accuracy |")
+
+
+def test_the_chart_has_titles_and_says_where_its_axis_starts(tmp_path):
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    setting = compare.describe_setting("digits", "logistic", 1347, 450)
+    rows = [
+        {"method": "pixels", "accuracy": 0.9689, "accuracy_std": 0.0, "n_seeds": 1},
+        {"method": "pca", "accuracy": 0.8533, "accuracy_std": 0.0, "n_seeds": 1},
+    ]
+    for row in rows:
+        row.update(fit_time_s=1.0, transform_time_s=0.1, n_features=64)
+    drawn = {}
+
+    class Recording(Figure):
+        def savefig(self, path, **kwargs):
+            drawn["figure"] = self
+
+    compare._plot(rows, tmp_path / "chart.png", Recording, setting)
+    figure = drawn["figure"]
+    assert "8x8 digits" in figure.get_suptitle() and "450 test images" in figure.get_suptitle()
+    accuracy_axes = figure.axes[0]
+    low, high = accuracy_axes.get_xlim()
+    assert 0.8 <= low <= 0.8533 - 0.01 and high == 1.0  # fits the data, not fixed at 0.90
+    assert f"starts at {low:.2f}, not 0" in accuracy_axes.get_xlabel()
+    assert "one seed" in accuracy_axes.get_title()
 
 
 def test_methods_subset_runs_only_those_in_order(tmp_path):

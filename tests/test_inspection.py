@@ -1,13 +1,25 @@
 """Tests of skae.inspection: what each display draws, and the filter measures."""
 
+import contextlib
 import sys
+import warnings
 
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from skae import DenoisingAutoencoder, SparseAutoencoder, TiedAutoencoder
+from skae import (
+    AutoencoderClassifier,
+    DenoisingAutoencoder,
+    SparseAutoencoder,
+    StackedAutoencoder,
+    TiedAutoencoder,
+)
 from skae._core import Corruption
 from skae.inspection import (
     ActivationHistogramDisplay,
@@ -38,6 +50,24 @@ def digits():
 @pytest.fixture(scope="module")
 def sparse_ae(digits):
     return SparseAutoencoder(n_components=20, max_iter=15, random_state=0).fit(digits)
+
+
+@contextlib.contextmanager
+def warnings_ignored():
+    """Short fits warn that they did not converge: not what these tests are about."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+@pytest.fixture(scope="module")
+def stack(digits):
+    steps = [
+        ("first", SparseAutoencoder(n_components=16, max_iter=5, random_state=0)),
+        ("second", SparseAutoencoder(n_components=9, max_iter=5, random_state=1)),
+    ]
+    with warnings_ignored():
+        return StackedAutoencoder(steps, fine_tune_max_iter=2, random_state=0).fit(digits)
 
 
 # -- filter measures ---------------------------------------------------------------------
@@ -185,6 +215,81 @@ def test_filter_display_draws_on_given_axes(sparse_ae):
     assert len(axes[0].images) == 0 and len(axes[1].images) == 1
 
 
+def test_filter_display_explains_itself_title_unit_numbers_and_colour_scale(sparse_ae):
+    display = FilterDisplay.from_estimator(sparse_ae, units=[7, 3, 11])
+    assert display.ax_.get_title() == "SparseAutoencoder\n3 filters W_i / ||W_i||"
+    assert [text.get_text() for text in display.unit_labels_] == ["7", "3", "11"]
+    assert display.colorbar_ is not None
+    assert display.colorbar_.ax in display.figure_.axes
+    assert "largest |weight| of its filter" in display.colorbar_.ax.get_ylabel()
+    shared = FilterDisplay(sparse_ae.components_[:4]).plot(contrast="shared")
+    assert shared.ax_.get_title() == "4 filters W_i / ||W_i||"
+    assert "of all filters" in shared.colorbar_.ax.get_ylabel()
+    bare = FilterDisplay.from_estimator(sparse_ae, unit_labels=False, colorbar=False)
+    assert bare.unit_labels_ == [] and bare.colorbar_ is None
+    assert len(bare.figure_.axes) == 1
+
+
+def test_filter_display_of_each_layer_of_a_stack(stack, digits):
+    first = FilterDisplay.from_estimator(stack)
+    np.testing.assert_allclose(first.filters, stack.autoencoders_[0].components_, rtol=1e-6)
+    assert first.images_.shape == (16, 8, 8)
+    assert "layer 0" in first.ax_.get_title()
+    second = FilterDisplay.from_estimator(stack, layer=1, units=3, X=digits)
+    # the second layer reads the first layer's 16 codes: ranked on them
+    codes = stack.autoencoders_[1].transform(stack.autoencoders_[0].transform(digits))
+    assert list(second.units) == list(np.argsort(-codes.mean(axis=0), kind="stable")[:3])
+    assert second.images_.shape == (3, 4, 4)
+    with pytest.raises(ValueError, match="the stack has 2 layers"):
+        FilterDisplay.from_estimator(stack, layer=2)
+
+
+def test_filter_display_of_a_classifier_and_of_pipelines(stack, digits):
+    y = load_digits().target
+    classifier = AutoencoderClassifier(stack, pretrain=False, max_iter=2, random_state=0)
+    with warnings_ignored():
+        classifier.fit(digits[:200], y[:200])
+    display = FilterDisplay.from_estimator(classifier)
+    np.testing.assert_allclose(
+        display.filters, classifier.autoencoder_.autoencoders_[0].components_, rtol=1e-6
+    )
+    scaled = MinMaxScaler().fit(digits)
+    ae = SparseAutoencoder(n_components=6, max_iter=3, random_state=0)
+    with warnings_ignored():
+        pipeline = make_pipeline(scaled, ae).fit(digits)
+    display = FilterDisplay.from_estimator(pipeline, units=2, X=digits)
+    mean = ae.transform(scaled.transform(digits)).mean(axis=0)
+    assert list(display.units) == list(np.argsort(-mean, kind="stable")[:2])
+    assert display.ax_.get_title().startswith("Pipeline ending in SparseAutoencoder")
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (lambda X, y: LogisticRegression(max_iter=50).fit(X, y), TypeError, "components_"),
+        (
+            lambda X, y: make_pipeline(
+                SparseAutoencoder(n_components=4, max_iter=2), LogisticRegression(max_iter=50)
+            ).fit(X, y),
+            TypeError,
+            r"pipeline\[:-1\]",
+        ),
+        (lambda X, y: SparseAutoencoder(n_components=4), NotFittedError, "not fitted"),
+        (lambda X, y: StackedAutoencoder([("a", SparseAutoencoder())]), NotFittedError, None),
+    ],
+)
+def test_filter_display_names_what_it_cannot_draw(digits, make, error, message):
+    with warnings_ignored():
+        estimator = make(digits[:100], load_digits().target[:100])
+    with pytest.raises(error, match=message):
+        FilterDisplay.from_estimator(estimator)
+
+
+def test_filter_display_layer_only_for_a_stack(sparse_ae):
+    with pytest.raises(ValueError, match="has one layer"):
+        FilterDisplay.from_estimator(sparse_ae, layer=1)
+
+
 # -- ReconstructionDisplay ------------------------------------------------------------
 def test_reconstruction_display_with_noise_uses_the_models_corruption(digits):
     ae = DenoisingAutoencoder(n_components=16, noise_level=0.5, max_iter=3, random_state=7)
@@ -222,6 +327,69 @@ def test_reconstruction_display_without_noise_has_two_rows(digits):
         ReconstructionDisplay.from_estimator(ae, digits[:3], ax=axes)
 
 
+def test_reconstruction_display_of_a_stack_a_classifier_and_a_pipeline(stack, digits):
+    X = digits[:4]
+    display = ReconstructionDisplay.from_estimator(stack, X)
+    expected = stack.inverse_transform(stack.transform(X))
+    np.testing.assert_allclose(
+        display.images_[1].get_array()[1:9, 1:9], expected[0].reshape(8, 8), rtol=1e-5
+    )
+    assert display.figure_._suptitle.get_text().startswith("StackedAutoencoder")
+
+    # a denoising autoencoder after a scaler: the noise goes where the autoencoder
+    # sees its input, and the rows are drawn back in the pipeline's input space
+    ae = DenoisingAutoencoder(
+        n_components=8,
+        noise_level=0.5,
+        output_activation="identity",
+        max_iter=3,
+        random_state=3,
+    )
+    with warnings_ignored():
+        pipeline = make_pipeline(StandardScaler(), ae).fit(digits)
+    display = ReconstructionDisplay.from_estimator(pipeline, X)
+    assert [ax.get_title() for ax in display.ax_] == [
+        "original",
+        "corrupted (masking, q=0.5)",
+        "reconstructed",
+    ]
+    scaler = pipeline[0]
+    corrupted = Corruption("masking", 0.5, 3)(scaler.transform(X))
+    np.testing.assert_allclose(
+        display.images_[1].get_array()[1:9, 1:9],
+        scaler.inverse_transform(corrupted)[0].reshape(8, 8),
+        rtol=1e-5,
+        atol=1e-6,
+    )
+    expected = pipeline.inverse_transform(ae.transform(corrupted))
+    np.testing.assert_allclose(
+        display.images_[2].get_array()[1:9, 1:9],
+        expected[0].reshape(8, 8),
+        rtol=1e-4,
+        atol=1e-5,
+    )
+
+    y = load_digits().target
+    classifier = AutoencoderClassifier(stack, pretrain=False, max_iter=2, random_state=0)
+    with warnings_ignored():
+        classifier.fit(digits[:200], y[:200])
+    display = ReconstructionDisplay.from_estimator(classifier, X)
+    assert len(display.ax_) == 2
+
+
+def test_reconstruction_display_names_what_is_missing(digits):
+    y = load_digits().target
+    ae = SparseAutoencoder(n_components=4, max_iter=3, random_state=0)
+    with warnings_ignored():
+        pipeline = make_pipeline(ae, LogisticRegression(max_iter=20)).fit(digits, y)
+    with pytest.raises(TypeError, match=r"no inverse_transform.*pipeline\[:-1\]"):
+        ReconstructionDisplay.from_estimator(pipeline, digits[:3])
+    display = ReconstructionDisplay.from_estimator(pipeline[:-1], digits[:3])
+    assert len(display.ax_) == 2
+    with pytest.raises(NotFittedError):
+        ReconstructionDisplay.from_estimator(SparseAutoencoder(), digits[:3])
+
+
 # -- LossCurveDisplay -----------------------------------------------------------------
 def test_loss_curve_display_with_and_without_validation(digits):
     ae = DenoisingAutoencoder(
@@ -246,6 +414,26 @@ def test_loss_curve_display_with_and_without_validation(digits):
     assert len(display.ax_.get_lines()) == 1
 
 
+def test_loss_curve_axis_is_logarithmic_unless_a_loss_is_not_positive():
+    display = LossCurveDisplay([100.0, 10.0, 9.0, 8.5], x_label="epoch").plot()
+    assert display.ax_.get_yscale() == "log"
+    assert display.ax_.get_xlabel() == "epoch"
+    assert display.ax_.get_title() == "Training loss"
+    assert LossCurveDisplay([1.0, 0.0, -0.5]).plot().ax_.get_yscale() == "linear"
+    assert LossCurveDisplay([100.0, 10.0]).plot(log_scale=False).ax_.get_yscale() == "linear"
+
+
+def test_loss_curve_of_a_stack_a_classifier_and_a_pipeline(stack, sparse_ae):
+    display = LossCurveDisplay.from_estimator(stack)
+    np.testing.assert_allclose(display.line_.get_ydata(), stack.loss_curve_)
+    assert display.ax_.get_title() == "Training loss of StackedAutoencoder"
+    assert display.ax_.get_xlabel() == "epoch"  # fine-tuned with adam
+    display = LossCurveDisplay.from_estimator(make_pipeline(MinMaxScaler(), sparse_ae))
+    assert display.ax_.get_xlabel() == "iteration"  # lbfgs
+    with pytest.raises(TypeError, match="loss_curve_"):
+        LossCurveDisplay.from_estimator(PCA(2).fit(np.eye(4)))
+
+
 # -- ActivationHistogramDisplay -------------------------------------------------------
 def test_activation_histogram_counts_units_and_marks_rho(sparse_ae, digits):
     display = ActivationHistogramDisplay.from_estimator(sparse_ae, digits, bins=10)
@@ -255,6 +443,32 @@ def test_activation_histogram_counts_units_and_marks_rho(sparse_ae, digits):
     assert len(display.bars_) == 10
     assert sum(bar.get_height() for bar in display.bars_) == 20
     assert display.target_line_.get_xdata()[0] == pytest.approx(sparse_ae.sparsity_target)
+
+
+def test_activation_histogram_axis_follows_the_data():
+    # units gathered near rho: the bins span them and rho, not all of [0, 1]
+    mean = np.array([0.040, 0.045, 0.050, 0.052, 0.060])
+    display = ActivationHistogramDisplay(mean, sparsity_target=0.05).plot(bins=8)
+    low, high = display.ax_.get_xlim()
+    assert 0.03 <= low < 0.040 and 0.060 < high <= 0.07
+    assert sum(bar.get_height() for bar in display.bars_) == 5
+    assert max(bar.get_height() for bar in display.bars_) < 5  # not one bar
+    # rho outside the data is kept in view
+    display = ActivationHistogramDisplay(mean, sparsity_target=0.2).plot()
+    assert display.ax_.get_xlim()[1] > 0.2
+    # relu means above 1 are not cut at 1
+    display = ActivationHistogramDisplay(np.array([0.5, 2.5])).plot()
+    assert display.ax_.get_xlim()[1] > 2.5
+    assert display.ax_.get_title() == "Mean activations of 2 hidden units"
+
+
+def test_activation_histogram_of_a_stack_layer(stack, digits):
+    display = ActivationHistogramDisplay.from_estimator(stack, digits, layer=1)
+    codes = stack.transform(digits)
+    np.testing.assert_allclose(display.mean_activations, codes.mean(axis=0), rtol=1e-5)
+    assert "layer 1" in display.ax_.get_title()
+    with pytest.raises(TypeError, match="hidden activations"):
+        ActivationHistogramDisplay.from_estimator(PCA(2).fit(digits), digits)
 
 
 def test_activation_histogram_maps_tanh_to_unit_interval(digits):

@@ -1,12 +1,12 @@
 """
-Edge detectors from whitened natural image patches (lecture 000, Ng's notes 002)
+Edge detectors from whitened natural image patches (the lecture, Ng's notes)
 ================================================================================
 
-Ng's notes (seed 002, section 4) train a sparse autoencoder on whitened patches of
-natural images and find that "the different hidden units have learned to detect edges
-at different positions and orientations"; the lecture (seed 000) shows edge detectors
-from autoencoders with weight decay and adds that "PCA does not give such edge
-detectors".
+Ng's sparse-autoencoder notes (section 4) train a sparse autoencoder on whitened patches
+of natural images and find that "the different hidden units have learned to detect edges
+at different positions and orientations"; the lecture on regularised autoencoders shows
+edge detectors from autoencoders with weight decay and adds that "PCA does not give such
+edge detectors".
 
 An edge detector is *local* (its energy sits near one place) and *oriented*. This
 example measures both with :func:`skae.inspection.filter_measures` over three seeds:
@@ -24,14 +24,16 @@ The data: 10000 random 8 x 8 grey patches of scikit-learn's two sample photograp
 whitened (:class:`skae.preprocessing.ZCAWhitening`, ``epsilon=0.05``).
 
 It is not run by the documentation build (about 5 minutes on one core): the figure is
-the committed ``docs/images/seed_natural_image_edges.png``.
+the committed ``docs/images/natural_image_edges.png``.
 
-.. image:: /images/seed_natural_image_edges.png
+.. image:: /images/natural_image_edges.png
    :alt: Filters of an autoencoder with weight decay, a sparse autoencoder and PCA on
          whitened natural image patches
 
-The measured table and what it means are in :doc:`/seed_figures`.
+The measured table and what it means are in :doc:`/reproduced_figures`.
 """
+
+# sphinx_gallery_thumbnail_path = "images/natural_image_edges.png"
 
 # %%
 # Settings: the documented recipe
@@ -105,9 +107,13 @@ for ax, name in zip(axes, MODELS, strict=True):
         f"{name}\nconcentration {np.nanmedian(measures.concentration):.2f}, "
         f"orientedness {np.nanmedian(measures.orientedness):.2f}"
     )
-    FilterDisplay.from_estimator(models[name], ax=ax, title=title)
+    # one colour bar for the three panels; no unit numbers, which would hide a corner
+    # of each 8 x 8 filter that the comparison is about
+    FilterDisplay.from_estimator(
+        models[name], ax=ax, title=title, unit_labels=False, colorbar=ax is axes[-1]
+    )
 fig.suptitle("Whitened 8x8 natural image patches: filters W_i / ||W_i||")
 output = Path(__file__).resolve().parent.parent / "docs" / "images"
 if output.is_dir():
-    fig.savefig(output / "seed_natural_image_edges.png", dpi=90)
+    fig.savefig(output / "natural_image_edges.png", dpi=90)
 plt.show()

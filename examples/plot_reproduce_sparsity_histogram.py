@@ -2,12 +2,12 @@
 What the sparsity penalty does: the mean activations rho^_j
 ============================================================
 
-The sparse autoencoder of Ng's notes (seed 002, section 3) and of the lecture (seed 000,
-module 7.5) adds ``beta * sum_j KL(rho || rho^_j)`` to the objective, where
-``rho^_j`` is the mean activation of hidden unit ``j`` over the training set and
-``rho`` a small target: "the hidden unit's activations must mostly be near 0". The
-claim to check: with the penalty on, the ``rho^_j`` gather at ``rho``; without it they
-spread over (0, 1); ``beta`` sets how tightly, ``rho`` where.
+The sparse autoencoder of Ng's sparse-autoencoder notes (section 3) and of the lecture
+on regularised autoencoders (module 7.5) adds ``beta * sum_j KL(rho || rho^_j)`` to the
+objective, where ``rho^_j`` is the mean activation of hidden unit ``j`` over the
+training set and ``rho`` a small target: "the hidden unit's activations must mostly be
+near 0". The claim to check: with the penalty on, the ``rho^_j`` gather at ``rho``;
+without it they spread over (0, 1); ``beta`` sets how tightly, ``rho`` where.
 
 :class:`skae.inspection.ActivationHistogramDisplay` draws the histogram of the
 ``rho^_j``. This example measures, over three seeds, the median ``rho^_j`` and the
@@ -17,13 +17,15 @@ Data: scikit-learn's 8 x 8 digits scaled to [0, 1]; 64 sigmoid units, sigmoid de
 L-BFGS for 200 iterations (so ``rho^_j`` is the mean over the whole training set, as in
 the notes), lambda = 1e-4. It takes about a minute on one core and is not run by the
 documentation build: the figure is the committed
-``docs/images/seed_sparsity_histogram.png``.
+``docs/images/sparsity_histogram.png``.
 
-.. image:: /images/seed_sparsity_histogram.png
+.. image:: /images/sparsity_histogram.png
    :alt: Histograms of the mean activations for several rho and beta
 
-The measured table and what it means are in :doc:`/seed_figures`.
+The measured table and what it means are in :doc:`/reproduced_figures`.
 """
+
+# sphinx_gallery_thumbnail_path = "images/sparsity_histogram.png"
 
 import time
 from pathlib import Path
@@ -75,19 +77,21 @@ for name in SETTINGS:
 # %%
 # The histograms, seed 0
 # ----------------------
-# Logarithmic bins: the penalised units gather within a few thousandths of rho.
-bins = np.geomspace(0.01, 1.0, 61)
+# Each panel's bins span its own rho^_j and rho, so read the ticks: the penalised
+# units gather within a few thousandths of rho, which one shared (0, 1) axis would
+# draw as a single bar.
 fig, axes = plt.subplots(2, 2, figsize=(10, 6.5), layout="constrained")
 for ax, name in zip(axes.ravel(), SETTINGS, strict=True):
     model = models[name]
-    display = ActivationHistogramDisplay.from_estimator(model, X, ax=ax, bins=bins, label=name)
-    ax.set_xscale("log")
+    display = ActivationHistogramDisplay.from_estimator(model, X, ax=ax, bins=30, label=name)
     if model.sparsity_weight == 0:
         display.target_line_.remove()  # no target without the penalty
         ax.legend(fontsize="small")
     ax.set_title(name)
-fig.suptitle("Mean activation rho^_j of each of 64 hidden units (digits)")
+fig.suptitle(
+    "Mean activation rho^_j of each of 64 hidden units (digits); each panel has its own x range"
+)
 output = Path(__file__).resolve().parent.parent / "docs" / "images"
 if output.is_dir():
-    fig.savefig(output / "seed_sparsity_histogram.png", dpi=80)
+    fig.savefig(output / "sparsity_histogram.png", dpi=80)
 plt.show()

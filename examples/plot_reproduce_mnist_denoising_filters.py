@@ -1,10 +1,11 @@
 """
-Denoising autoencoders learn pen-stroke detectors (lecture 000)
+Denoising autoencoders learn pen-stroke detectors (the lecture)
 ===============================================================
 
-The lecture (seed 000, module 7.4) plots, for each hidden unit ``i``, the input that
-activates it most, ``x = W_i / ||W_i||``, for a plain autoencoder and for denoising
-autoencoders with masking noise ``q = 0.25`` and ``q = 0.5`` on MNIST, and says:
+The lecture on regularised autoencoders (module 7.4) plots, for each hidden unit ``i``,
+the input that activates it most, ``x = W_i / ||W_i||``, for a plain autoencoder and for
+denoising autoencoders with masking noise ``q = 0.25`` and ``q = 0.5`` on MNIST, and
+says:
 
 1. the plain autoencoder "does not learn many meaningful patterns";
 2. the denoising ones act as pen-stroke detectors;
@@ -23,14 +24,16 @@ This example trains the three models and turns each claim into a number with
   "wider".
 
 It is not run by the documentation build (about 4 minutes on one core): the figure
-below is the committed ``docs/images/seed_mnist_denoising_filters.png``. Run it with
+below is the committed ``docs/images/mnist_denoising_filters.png``. Run it with
 MNIST's four files in ``$SKAE_DATA`` (see :func:`skae.datasets.load_mnist`).
 
-.. image:: /images/seed_mnist_denoising_filters.png
+.. image:: /images/mnist_denoising_filters.png
    :alt: Filters of a plain and of two denoising autoencoders on MNIST
 
-The measured table and what it means are in :doc:`/seed_figures`.
+The measured table and what it means are in :doc:`/reproduced_figures`.
 """
+
+# sphinx_gallery_thumbnail_path = "images/mnist_denoising_filters.png"
 
 # %%
 # Settings: the documented recipe
@@ -118,9 +121,12 @@ for ax, name in zip(axes, PANELS, strict=True):
         f"roughness {np.nanmedian(measures.roughness):.2f}, "
         f"concentration {np.nanmedian(measures.concentration):.2f}"
     )
-    FilterDisplay.from_estimator(models[name], units=64, ax=ax, title=title)
+    # the panels share one grey scale: one colour bar, beside the last
+    FilterDisplay.from_estimator(
+        models[name], units=64, ax=ax, title=title, colorbar=ax is axes[-1]
+    )
 output = Path(__file__).resolve().parent.parent / "docs" / "images"
 if output.is_dir():
     # grey filters compress poorly: a modest resolution keeps the PNG under 300 KB
-    fig.savefig(output / "seed_mnist_denoising_filters.png", dpi=66)
+    fig.savefig(output / "mnist_denoising_filters.png", dpi=66)
 plt.show()
