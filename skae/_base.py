@@ -945,7 +945,8 @@ default={output_activation!r}
         the biases.
     sparsity : {{"kl", "top_k", "lifetime"}}, default={sparsity!r}
         How the code is made sparse. "kl": the KL penalty
-        ``beta * sum_j KL(rho || rho^_j)`` on each unit's mean activation (seed 002).
+        ``beta * sum_j KL(rho || rho^_j)`` on each unit's mean activation (Ng's
+        sparse-autoencoder notes).
         "top_k": k-sparse codes, each sample keeps its k = round(rho * n_components)
         largest activations and the others are zeroed in training (Makhzani & Frey,
         2013). "lifetime": winner-take-all, each unit keeps its largest activations, a

@@ -6,7 +6,8 @@ class TiedAutoencoder(BaseAutoencoder):
     """Tied autoencoder: the decoder is the transpose of the encoder (W* = W^T).
 
     Tying halves the weights and acts as a regulariser (lecture, module 7.3); the
-    gradient of the shared W is the sum of its encoder and decoder paths (seed 003).
+    gradient of the shared W is the sum of its encoder and decoder paths (the homework
+    on backpropagation for autoencoders).
 
     {parameters}
 

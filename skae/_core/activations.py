@@ -51,7 +51,7 @@ def _relu_derivative(z, a, delta, scratch):
 
 
 def _swish(z, out):
-    # swish(z) = z * sigmoid(z) (seed 003); out must not share memory with z.
+    # swish(z) = z * sigmoid(z) (the backprop homework); out must not share memory with z.
     _sigmoid(z, out)
     out *= z
     return out

@@ -18,7 +18,7 @@ A one-hidden-layer autoencoder is the two-layer case (encoder, decoder) with the
 input as target; a deep autoencoder is its unrolled stack; a classifier ends in a softmax
 layer with the log loss. A layer whose weights are tied to layer ``j`` uses ``W_j^T``:
 ``W_j`` is one parameter, counted once in the weight decay, whose gradient is the sum of
-the two paths that use it (seed 003).
+the two paths that use it (the homework on backpropagation for autoencoders).
 """
 
 from collections import namedtuple

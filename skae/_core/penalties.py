@@ -55,7 +55,7 @@ def kl_sparsity(rho_hat, rho, beta):
 
 
 class KLSparsity:
-    """``beta * sum_j KL(rho || rho^_j)``, rho^_j the mean activation of unit j (seed 002).
+    """``beta * sum_j KL(rho || rho^_j)``, rho^_j the mean activation of unit j (Ng's notes).
 
     Parameters
     ----------

@@ -817,7 +817,7 @@ class ActivationHistogramDisplay:
         scale, shift = SPARSITY_MAPS.get(model.activation, (1.0, 0.0))
         mean = scale * mean + shift
         if label is None:
-            beta = getattr(model, "sparsity_weight", 0)
+            beta = getattr(model, "sparsity_weight_", getattr(model, "sparsity_weight", 0))
             label = f"{type(model).__name__}, rho={model.sparsity_target:g}, beta={beta:g}"
         if title is None:
             title = f"{resolved.name}\nmean activations of {mean.size} hidden units"
