@@ -56,8 +56,9 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
     ``fit`` pretrains ``autoencoder`` without labels on every row of X (with
     ``unlabeled`` set, the rows marked unlabelled serve this pretraining only), puts a
     softmax output layer on its top code (as the backprop homework does) and
-    fine-tunes the whole network, every encoder layer included, with backpropagation on the cross entropy of the
-    labels. ``pretrain=False`` trains the same network from a random start.
+    fine-tunes the whole network, every encoder layer included, with backpropagation
+    on the cross entropy of the labels. ``pretrain=False`` trains the same network
+    from a random start.
 
     Parameters
     ----------
