@@ -120,6 +120,7 @@ def make_stack(depth, *, sparse_layers=(), quick=False, random_state=0):
             learning_rate_init=0.001,
             max_iter=2 if quick else EPOCHS,
             alpha=1e-5,
+            output_activation="sigmoid",  # what "auto" decides for pixels and sigmoid codes
             random_state=random_state + index,
         )
         sparsity = {"sparsity_weight": 0.5, "sparsity_target": 0.05}

@@ -11,8 +11,6 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import (
-    AUTO_MAX_ITERATIONS,
-    AUTO_RELATIVE_TOL,
     FULL_BATCH_SOLVERS,
     MINIBATCH_SOLVERS,
     BaseAutoencoder,
@@ -21,6 +19,7 @@ from ._base import (
     new_generator,
     restore_on_error,
     seed_unseeded,
+    training_budget,
     warn_interrupted_before_fitting,
     warn_training_status,
 )
@@ -345,7 +344,7 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         history.reset_stopping(self.early_stopping)
         with np.errstate(over="ignore", invalid="ignore"):
             status = self._train(network, theta, X_train, y_train, classes, history, rng)
-        warn_training_status(self, status, history, self.solver, self._budget(X_train)[0])
+        warn_training_status(self, status, history, self.solver, self._budget(X_train).max_iter)
         if history.optimizer is not None:
             history.optimizer.params = None
 
@@ -360,7 +359,7 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         self.coef_ = params[-1].weights.copy()
         self.intercept_ = params[-1].bias.copy()
         self.classes_ = classes
-        self.max_iter_ = self._budget(X_train)[0]
+        self.max_iter_ = self._budget(X_train).max_iter
         self._history = history
         self.n_iter_ = history.n_iter
         self.loss_curve_ = history.loss_curve
@@ -390,39 +389,32 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
             autoencoder._commit(encoders, TrainingHistory(), rng)
 
     def _budget(self, X):
-        """``(max_iter, relative_tol)`` of the fine-tuning on the labelled rows X.
-
-        As the autoencoders' ``max_iter="auto"`` (``BaseAutoencoder._budget``), on the
-        rows that are fine-tuned on (the labelled ones, less any validation rows).
-        """
-        if self.max_iter != "auto":
-            return self.max_iter, None
-        if self.solver not in MINIBATCH_SOLVERS:
-            return AUTO_MAX_ITERATIONS, AUTO_RELATIVE_TOL
+        """The fine-tuning's :func:`~skae._base.training_budget` on the labelled rows X
+        (less the validation rows with early stopping)."""
         n_rows = X.shape[0]
         if self.early_stopping:
             n_rows -= int(round(self.validation_fraction * n_rows))
-        n_batches = -(-n_rows // minibatch_size(self.batch_size, n_rows))
-        epochs = min(1000, max(20, -(-AUTO_MAX_ITERATIONS * 10 // n_batches)))
-        return epochs, AUTO_RELATIVE_TOL
+        return training_budget(
+            self.max_iter, self.solver, n_rows, self.batch_size, self.n_iter_no_change
+        )
 
     def _train(self, network, theta, X, y, classes, history, rng):
         target = one_hot(y, classes, X.dtype)
-        max_iter, relative_tol = self._budget(X)
+        budget = self._budget(X)
         if self.solver not in MINIBATCH_SOLVERS:
             return train_full_batch(
                 network,
                 theta,
                 X,
                 method=self.solver,
-                max_iter=max_iter,
+                max_iter=budget.max_iter,
                 tol=self.tol,
                 history=history,
                 rng=rng,
                 target=target,
                 verbose=self.verbose,
-                relative_tol=relative_tol,
-                n_iter_no_change=self.n_iter_no_change,
+                relative_tol=budget.relative_tol,
+                n_iter_no_change=budget.n_iter_no_change,
             )
         validation = None
         if self.early_stopping:
@@ -448,16 +440,16 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
             schedule=self.learning_rate,
             momentum=self.momentum,
             batch_size=minibatch_size(self.batch_size, X.shape[0]),
-            max_iter=max_iter,
+            max_iter=budget.max_iter,
             tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change,
+            n_iter_no_change=budget.n_iter_no_change,
             history=history,
             rng=rng,
             target=target,
             dropout=Dropout() if self.dropout > 0 or self.input_dropout > 0 else None,
             validation=validation,
             verbose=self.verbose,
-            relative_tol=relative_tol,
+            relative_tol=budget.relative_tol,
         )
 
     # -- prediction --------------------------------------------------------------------

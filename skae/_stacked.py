@@ -25,6 +25,7 @@ from ._base import (
     new_generator,
     restore_on_error,
     seed_unseeded,
+    training_budget,
     warn_if_codes_constant,
     warn_interrupted_before_fitting,
     warn_training_status,
@@ -127,9 +128,11 @@ class StackedAutoencoder(
         The layers from the input up: skae autoencoders (``SparseAutoencoder``,
         ``DenoisingAutoencoder``, ``TiedAutoencoder``); the first one's ``loss`` and
         ``noise`` serve the fine-tuning.
-    fine_tune_max_iter : int, default=20
+    fine_tune_max_iter : int or "auto", default="auto"
         Epochs (minibatch solvers) or iterations (full batch) of end-to-end fine-tuning;
-        0 keeps the greedy layers as they are.
+        0 keeps the greedy layers as they are. "auto" decides the budget from the data
+        as the autoencoders' ``max_iter="auto"`` does (counted in updates, stopping
+        quietly once the loss no longer improves); the budget used is ``max_iter_``.
     fine_tune_solver : {"adam", "sgd", "lbfgs", "cg"}, default="adam"
     fine_tune_learning_rate : float, default=0.001
         Step size of "adam" and "sgd", constant over the fine-tuning (a layer's own
@@ -154,6 +157,9 @@ class StackedAutoencoder(
         The same, by step name.
     n_iter_ : int
         Fine-tuning epochs (iterations) run.
+    max_iter_ : int
+        The fine-tuning budget of the last fit, as ``fine_tune_max_iter`` set or "auto"
+        decided it.
     loss_curve_ : list of float
         Fine-tuning objective per epoch (iteration).
     n_features_in_ : int
@@ -176,7 +182,7 @@ class StackedAutoencoder(
 
     _parameter_constraints = {
         "steps": [list],
-        "fine_tune_max_iter": [Interval(Integral, 0, None, closed="left")],
+        "fine_tune_max_iter": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
         "fine_tune_solver": [StrOptions(set(FULL_BATCH_SOLVERS) | MINIBATCH_SOLVERS)],
         "fine_tune_learning_rate": [Interval(Real, 0, None, closed="neither")],
         "fine_tune_batch_size": [
@@ -193,7 +199,7 @@ class StackedAutoencoder(
         self,
         steps,
         *,
-        fine_tune_max_iter=20,
+        fine_tune_max_iter="auto",
         fine_tune_solver="adam",
         fine_tune_learning_rate=0.001,
         fine_tune_batch_size="auto",
@@ -271,11 +277,13 @@ class StackedAutoencoder(
             codes = autoencoder.transform(codes)
         history = TrainingHistory()
         rng = new_generator(self.random_state)
-        if self.fine_tune_max_iter > 0:
+        if self.fine_tune_max_iter != 0:
             network = unrolled_network(autoencoders, X.shape[1], X.dtype)
             theta = network.pack(fitted_layer_params(autoencoders))
             self._train(network, theta, X, history, rng, incremental=False)
             store_unrolled_params(autoencoders, network, theta)
+        else:
+            self.max_iter_ = 0
         self._commit(autoencoders, history, rng)
         return self
 
@@ -291,6 +299,13 @@ class StackedAutoencoder(
     def _train(self, network, theta, X, history, rng, incremental):
         first = self.steps[0][1]
         corruption = first._corruption(0)
+        budget = training_budget(
+            self.fine_tune_max_iter,
+            self.fine_tune_solver,
+            X.shape[0],
+            self.fine_tune_batch_size,
+            self.n_iter_no_change,
+        )
         with np.errstate(over="ignore", invalid="ignore"):
             if self.fine_tune_solver in MINIBATCH_SOLVERS:
                 status = train_minibatch(
@@ -300,14 +315,15 @@ class StackedAutoencoder(
                     solver=self.fine_tune_solver,
                     learning_rate=self.fine_tune_learning_rate,
                     batch_size=minibatch_size(self.fine_tune_batch_size, X.shape[0]),
-                    max_iter=max(1, self.fine_tune_max_iter),
+                    max_iter=max(1, budget.max_iter),
                     tol=self.tol,
-                    n_iter_no_change=self.n_iter_no_change,
+                    n_iter_no_change=budget.n_iter_no_change,
                     history=history,
                     rng=rng,
                     incremental=incremental,
                     corruption=corruption,
                     verbose=self.verbose,
+                    relative_tol=budget.relative_tol,
                 )
             else:
                 status = train_full_batch(
@@ -315,19 +331,22 @@ class StackedAutoencoder(
                     theta,
                     X,
                     method=self.fine_tune_solver,
-                    max_iter=self.fine_tune_max_iter,
+                    max_iter=budget.max_iter,
                     tol=self.tol,
                     history=history,
                     rng=rng,
                     corruption=corruption,
                     chunk_size=first.chunk_size,
                     verbose=self.verbose,
+                    relative_tol=budget.relative_tol,
+                    n_iter_no_change=budget.n_iter_no_change,
                 )
+        self.max_iter_ = budget.max_iter
         if status == "max_iter" and incremental:
             status = "converged"
         # stacklevel 7: _train is one frame below _fit and _partial_fit
         warn_training_status(
-            self, status, history, self.fine_tune_solver, self.fine_tune_max_iter, stacklevel=7
+            self, status, history, self.fine_tune_solver, budget.max_iter, stacklevel=7
         )
         if status in ("converged", "max_iter") and not incremental:
             warn_if_codes_constant(

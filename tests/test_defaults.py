@@ -20,7 +20,7 @@ from skae import (
     StackedAutoencoder,
     TiedAutoencoder,
 )
-from skae._base import values_in_unit_interval
+from skae._base import training_budget, values_in_unit_interval
 from skae._core.training import _margin, _stalled
 
 AUTOENCODERS = [SparseAutoencoder, DenoisingAutoencoder, TiedAutoencoder]
@@ -112,12 +112,18 @@ def test_an_integer_budget_keeps_its_meaning(standardised_iris):
 
 
 def test_the_auto_budget_is_counted_in_updates():
-    ae = DenoisingAutoencoder()
-    assert ae._budget(50)[0] == 1000  # one batch an epoch: 1000 updates at most
-    assert ae._budget(60000)[0] == 34  # 300 batches an epoch: 10000 updates
-    assert ae.set_params(batch_size=10)._budget(60000)[0] == 20  # at least 20 epochs
-    assert SparseAutoencoder()._budget(60000) == (1000, 0.01)
-    assert SparseAutoencoder(max_iter=7)._budget(60000) == (7, None)
+    def budget(n_samples, solver="adam", batch_size="auto", max_iter="auto"):
+        return training_budget(max_iter, solver, n_samples, batch_size, 10)
+
+    # one batch an epoch: 1000 epochs (updates) at most, a window of 100 updates
+    assert budget(50) == (1000, 0.01, 100)
+    assert budget(60000) == (34, 0.01, 10)  # 300 batches an epoch: 10000 updates
+    assert budget(60000, batch_size=10).max_iter == 20  # at least 20 epochs
+    assert budget(1347) == (1000, 0.01, 15)  # the digits' training split: 7 batches
+    assert budget(60000, solver="lbfgs") == (1000, 0.03, 10)
+    assert budget(60000, max_iter=7) == (7, None, 10)  # an integer keeps its meaning
+    clf = AutoencoderClassifier(SparseAutoencoder(), early_stopping=True)
+    assert clf._budget(np.zeros((100, 2))).n_iter_no_change == 100  # 90 rows, one batch
 
 
 def test_stalled_and_margin_known_answers():
@@ -181,7 +187,7 @@ def test_nested_warnings_name_the_parameter_the_user_holds(pixels):
     )
     with pytest.warns(ConvergenceWarning, match=r"increase ae1__max_iter") as caught:
         stack.fit(X)
-    assert "SparseAutoencoder (step 'ae1')" in str(caught[0].message)
+    assert str(caught[0].message).startswith("SparseAutoencoder (ae1): ae1__solver=")
     clf = AutoencoderClassifier(stack, max_iter=2, random_state=0)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
