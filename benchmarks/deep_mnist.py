@@ -277,6 +277,7 @@ def experiment_few_labels(args):
             make_stack(2, quick=args.quick, random_state=seed),
             args.quick,
             max_iter=epochs,
+            unlabeled=-1,  # semi-supervised use is asked for, never guessed
             random_state=seed,
         )
         pretrained, pretrain_seconds = timed(
@@ -318,7 +319,8 @@ def experiment_few_labels(args):
         "The network: 784-1000-500-10 (denoising first layer, q = 0.25), softmax head, dropout "
         "0.2, weight decay 1e-4, Adam, 50 epochs on the labelled rows; pretrained greedily "
         "on all 60000 training images without their labels "
-        "(`AutoencoderClassifier.fit(X, y)` with y = -1 on the unlabelled rows). Its "
+        "(`AutoencoderClassifier(..., unlabeled=-1).fit(X, y)` with y = -1 on the "
+        "unlabelled rows). Its "
         "settings were fixed beforehand, not tuned. Logistic regression: C chosen by "
         "5-fold CV on the labelled rows.",
         write=not args.quick,

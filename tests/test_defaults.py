@@ -244,3 +244,15 @@ def test_the_interrupt_warning_says_what_it_kept(pixels, monkeypatch, params, sa
         SparseAutoencoder(8, max_iter=50, random_state=0, **params).fit(pixels[0])
     message = str(caught[0].message)
     assert says in message and never not in message
+
+
+def test_tied_weights_across_feature_scales_warn_naming_tied():
+    from sklearn.datasets import load_breast_cancer
+
+    X = load_breast_cancer().data[:200]
+    with pytest.warns(UserWarning, match=r"tied=True\) share one W.*set tied=False"):
+        TiedAutoencoder(8, max_iter=5, random_state=0).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # standardised: nothing to say
+        TiedAutoencoder(8, max_iter="auto", random_state=0).fit(StandardScaler().fit_transform(X))
+        TiedAutoencoder(8, random_state=0).fit(X / X.max())  # in [0, 1]

@@ -44,3 +44,20 @@ def test_ci_builds_the_docs_with_the_readme_command():
     assert len(docs_commands) == 1
     assert f"\n{docs_commands[0]}\n" in readme  # verbatim, on its own line
     assert " -W " in docs_commands[0]  # warnings fail the build
+
+
+def test_the_quick_start_runs_clean_and_beats_the_pixels():
+    # issue 18: the quick start at the defaults warned and lost to the raw pixels
+    import warnings
+
+    from sklearn.linear_model import LogisticRegression
+
+    text = (Path(__file__).parent.parent / "docs" / "quick_start.md").read_text()
+    code = text.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        exec(compile(code, "quick_start.md", "exec"), namespace)  # noqa: S102
+    pixels = LogisticRegression(max_iter=1000).fit(namespace["X_train"], namespace["y_train"])
+    test = namespace["X_test"], namespace["y_test"]
+    assert namespace["pipe"].score(*test) > pixels.score(*test)
