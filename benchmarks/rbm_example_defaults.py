@@ -97,6 +97,10 @@ def main(argv=None):
         ("SparseAutoencoder()", SparseAutoencoder(random_state=0), 6000.0),
         ("DenoisingAutoencoder()", DenoisingAutoencoder(random_state=0), 6000.0),
         ("TiedAutoencoder()", TiedAutoencoder(random_state=0), 6000.0),
+        # at the RBM's own width, everything else at the defaults
+        ("SparseAutoencoder(100)", SparseAutoencoder(100, random_state=0), 6000.0),
+        ("DenoisingAutoencoder(100)", DenoisingAutoencoder(100, random_state=0), 6000.0),
+        ("TiedAutoencoder(100)", TiedAutoencoder(100, random_state=0), 6000.0),
     ]
     lines = [
         "# skae class defaults in scikit-learn's RBM example",
