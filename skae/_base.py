@@ -493,9 +493,10 @@ class BaseAutoencoder(
         self.sparsity_weight_ = settings["sparsity_weight"]
 
     def _fitted_settings(self):
+        # a model saved before "auto" existed holds the explicit parameters only
         return {
-            "output_activation": self.output_activation_,
-            "sparsity_weight": self.sparsity_weight_,
+            "output_activation": getattr(self, "output_activation_", self.output_activation),
+            "sparsity_weight": getattr(self, "sparsity_weight_", self.sparsity_weight),
         }
 
     # -- validation ----------------------------------------------------------------
