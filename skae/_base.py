@@ -460,8 +460,8 @@ class BaseAutoencoder(
         - anything else (standardised or raw features): a linear ("identity") decoder,
           which can produce any value, and no KL penalty: it pulls the mean activation
           of every unit to rho, which squeezes the few informative directions of
-          tabular data into codes a linear classifier can hardly read (measured in
-          ``benchmarks/dropin_suite.py``). Ask for it with an explicit
+          tabular data into codes a linear classifier can hardly read (measured by
+          ``benchmarks/auto_defaults.py``). Ask for it with an explicit
           ``sparsity_weight``.
 
         A fitted estimator that continues training (``continuing``: ``warm_start``,
@@ -511,12 +511,7 @@ class BaseAutoencoder(
             if output_activation != "sigmoid":
                 raise ValueError(
                     "loss='cross_entropy' needs output_activation='sigmoid', got "
-                    f"output_activation={self.output_activation!r}"
-                    + (
-                        " (decided 'identity' from X's range)."
-                        if output_activation != self.output_activation
-                        else "."
-                    )
+                    f"output_activation={self.output_activation!r}."
                 )
             values = X.data if sp.issparse(X) else X
             if values.size and (values.min() < 0 or values.max() > 1):

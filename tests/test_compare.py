@@ -225,7 +225,11 @@ def test_method_factories_apply_options_and_keep_class_defaults():
     sparse = METHODS["sparse_ae"](8, 3, params)
     assert sparse.get_params() | params == sparse.get_params()  # both options applied
     assert (sparse.n_components, sparse.random_state) == (8, 3)
-    assert sparse.sparsity_weight == 3.0  # not given: SparseAutoencoder's own default
+    # not given: the settings the presets were searched at, not the class's "auto",
+    # so that a change of default never moves a published figure
+    assert sparse.sparsity_weight == 3.0 and sparse.output_activation == "sigmoid"
+    denoising = METHODS["denoising_ae"](8, 3, {})
+    assert (denoising.max_iter, denoising.output_activation) == (200, "sigmoid")
     assert METHODS["denoising_ae"](8, 3, params).noise_level == 0.25
     assert METHODS["tied_ae"](8, 3, params).tied
     assert METHODS["rbm"](8, 3, params).n_iter == 7
