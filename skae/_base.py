@@ -51,7 +51,7 @@ SPARSITY_KINDS = ("kl", "top_k", "lifetime")
 # what "auto" decides (see BaseAutoencoder._data_settings and training_budget)
 AUTO_SPARSITY_WEIGHT = 3.0  # beta of Ng's notes, for data in [0, 1]
 AUTO_ITERATIONS = 1000  # full-batch iterations at most
-AUTO_UPDATES = 10_000  # minibatch updates the epochs make (at least 20, at most 1000 epochs)
+AUTO_UPDATES = 10_000  # minibatch updates the epochs make (at least 20 epochs)
 AUTO_PATIENCE_UPDATES = 100  # the stopping test's window, at least n_iter_no_change epochs
 # converged: the loss improved by less than this share of itself over the window (L-BFGS
 # gains steadily but little once its features are formed: measured on the bundled sets,
@@ -103,7 +103,7 @@ def training_budget(max_iter, solver, n_samples, batch_size, n_iter_no_change):
     if solver not in MINIBATCH_SOLVERS:
         return Budget(AUTO_ITERATIONS, AUTO_RELATIVE_TOL["full_batch"], n_iter_no_change)
     n_batches = -(-n_samples // minibatch_size(batch_size, n_samples))
-    epochs = min(1000, max(20, -(-AUTO_UPDATES // n_batches)))
+    epochs = max(20, -(-AUTO_UPDATES // n_batches))
     patience = max(n_iter_no_change, -(-AUTO_PATIENCE_UPDATES // n_batches))
     return Budget(epochs, AUTO_RELATIVE_TOL["minibatch"], patience)
 
@@ -198,12 +198,17 @@ def warn_training_status(estimator, status, history, solver, max_iter, stackleve
             if getattr(estimator, "early_stopping", False)
             else "the last completed one"
         )
-        resume = "Call fit with warm_start=True"
+        ways = []
+        if "warm_start" in estimator.get_params(deep=False):
+            ways.append("call fit with warm_start=True")
         if minibatch and hasattr(estimator, "partial_fit"):
-            resume += ", or partial_fit,"
+            ways.append("call partial_fit")
+        resume = (
+            f"To continue, {' or '.join(ways)}." if ways else "Fit again to train from the start."
+        )
         warnings.warn(
             f"{name}: training interrupted by the user after {history.n_iter} "
-            f"iterations; the parameters of {kept} were kept. {resume} to continue.",
+            f"iterations; the parameters of {kept} were kept. {resume}",
             UserWarning,
             stacklevel=stacklevel,
         )
@@ -292,12 +297,17 @@ TIED_SPREAD_RATIO = 100.0
 
 
 def feature_moments(X):
-    """Per-feature mean and standard deviation of a dense or sparse X."""
-    if sp.issparse(X):
-        mean = np.asarray(X.mean(axis=0)).ravel()
-        square = np.asarray(X.multiply(X).mean(axis=0)).ravel()
-        return mean, np.sqrt(np.maximum(square - mean**2, 0))
-    return X.mean(axis=0), X.std(axis=0)
+    """Per-feature mean and standard deviation of a dense or sparse X.
+
+    Values so large that their squares overflow give an infinite spread, which
+    :func:`informative_spread` sets aside; training then reports the divergence.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        if sp.issparse(X):
+            mean = np.asarray(X.mean(axis=0)).ravel()
+            square = np.asarray(X.multiply(X).mean(axis=0)).ravel()
+            return mean, np.sqrt(np.maximum(square - mean**2, 0))
+        return X.mean(axis=0), X.std(axis=0)
 
 
 def warn_if_tied_across_scales(estimator, X, stacklevel=6):
@@ -311,8 +321,8 @@ def warn_if_tied_across_scales(estimator, X, stacklevel=6):
     """
     if values_in_unit_interval(X):
         return  # pixels: a rarely lit border pixel is narrow, not of another scale
-    spread = feature_moments(X)[1]
-    spread = spread[spread > 0]
+    spread = informative_spread(feature_moments(X)[1])
+    spread = spread[~np.isnan(spread)]
     if spread.size < 2 or spread.max() <= TIED_SPREAD_RATIO * spread.min():
         return
     warnings.warn(
@@ -338,7 +348,8 @@ def fit_init_to_data(network, theta, X):
     [0, 1] never come here, so that pixel models keep Ng's start exactly.
     """
     mean, spread = feature_moments(X)
-    spread = np.where(spread > 0, spread, 1.0).astype(theta.dtype)
+    spread = informative_spread(spread)
+    spread = np.where(np.isnan(spread), 1.0, spread).astype(theta.dtype)
     mean = mean.astype(theta.dtype)
     params = network.unpack(theta)
     encoder, decoder = params[0], params[-1]
@@ -346,7 +357,21 @@ def fit_init_to_data(network, theta, X):
     encoder.bias[...] = -(encoder.weights @ mean)
     if network.layers[-1].tied_to is None:
         decoder.weights[...] *= spread[:, None]
-    decoder.bias[...] = mean
+    if network.layers[-1].activation == "identity":
+        decoder.bias[...] = mean  # a bounded decoder keeps its zero start
+
+
+def informative_spread(spread):
+    """Feature spreads, with the (nearly) constant features as NaN.
+
+    A raw feature that is constant up to rounding (a spread a thousand times below the
+    median of the others) says nothing about the scale of the data: dividing by its
+    spread would multiply a weight by 1e9. An infinite (overflowed) spread is set aside
+    too.
+    """
+    usable = np.isfinite(spread) & (spread > 0)
+    floor = 1e-3 * np.median(spread[usable]) if usable.any() else np.inf
+    return np.where(usable & (spread > floor), spread, np.nan)
 
 
 def minibatch_size(batch_size, n_samples):
@@ -468,10 +493,7 @@ class BaseAutoencoder(
         ``partial_fit``) keeps what its first fit decided.
         """
         if continuing:
-            decided = {
-                "output_activation": self.output_activation_,
-                "sparsity_weight": self.sparsity_weight_,
-            }
+            decided = self._fitted_settings()
         else:
             if in_unit_interval is None:
                 in_unit_interval = values_in_unit_interval(X)
@@ -808,7 +830,7 @@ class BaseAutoencoder(
             history.optimizer.params = None  # keep the state, not a stale parameter vector
         self._store_params(network, theta)
         self._store_data_settings(settings)
-        self.max_iter_ = budget.max_iter
+        self.max_iter_ = 1 if incremental else budget.max_iter
         self._commit_history(history, rng, status)
         return self
 
@@ -1054,7 +1076,7 @@ default={output_activation!r}
         Iterations for "lbfgs" and "cg", epochs for "adam" and "sgd". "auto" counts the
         budget in updates, so that it means the same on 50 rows as on 60000: up to 1000
         iterations of "lbfgs"/"cg", or the epochs that make 10000 minibatch updates (at
-        least 20, at most 1000); training then also stops, quietly, once the loss has
+        least 20); training then also stops, quietly, once the loss has
         improved by less than 3% ("lbfgs", "cg") or 1% ("adam", "sgd") of itself over
         the last ``n_iter_no_change`` iterations (epochs, and at least 100 updates).
         The budget used is ``max_iter_``.

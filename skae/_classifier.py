@@ -98,11 +98,9 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         "auto" is ``min(200, n_samples)``.
     max_iter : int or "auto", default="auto"
         Fine-tuning epochs (minibatch) or iterations (full batch). "auto" counts the
-        budget in updates, as the autoencoders do, so that 50 labelled rows (one batch
-        an epoch) train as long as 60000: the epochs that make 10000 updates (at least
-        20, at most 1000), or 1000 full-batch iterations, stopping quietly once the loss
-        has improved by less than 1% of itself over ``n_iter_no_change`` epochs. The
-        budget used is ``max_iter_``.
+        budget in updates, as the autoencoders' ``max_iter="auto"`` does, so that 50
+        labelled rows (one batch an epoch) train as long as 60000, and stops quietly
+        once the loss no longer improves. The budget used is ``max_iter_``.
     tol : float, default=1e-4
     n_iter_no_change : int, default=10
     early_stopping : bool, default=False
@@ -261,6 +259,12 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         labelled = np.ones(y.shape[0], dtype=bool)
         if self.unlabeled is not None:
+            if isinstance(self.unlabeled, str) != (y.dtype.kind in "OUS"):
+                raise ValueError(
+                    f"unlabeled={self.unlabeled!r} can never match a label of y, whose "
+                    f"labels are {'strings' if y.dtype.kind in 'OUS' else 'numbers'}: "
+                    "set unlabeled to the marker y uses for its unlabelled rows."
+                )
             # elementwise, whatever the label types (a str marker never equals an int)
             labelled = np.array([label != self.unlabeled for label in y], dtype=bool)
         classes = np.unique(y[labelled])
@@ -325,9 +329,13 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         network = self._network(specs, X.shape[1], classes.size, X.dtype)
         theta = network.init_params(rng)
         if self.pretrain is True:
-            with nested_fit(autoencoder, "autoencoder__"):
-                autoencoder.fit(X)
-            if getattr(autoencoder, "_status", None) == "interrupted":
+            try:
+                with nested_fit(autoencoder, "autoencoder__"):
+                    autoencoder.fit(X)
+                interrupted = autoencoder._status == "interrupted"
+            except KeyboardInterrupt:
+                interrupted = True
+            if interrupted:
                 # fine-tuning a half-pretrained network is not what the user asked for
                 warn_interrupted_before_fitting(self, "the pretraining", stacklevel=6)
                 raise KeyboardInterrupt

@@ -270,9 +270,10 @@ class StackedAutoencoder(
                 autoencoder.fit(codes)
             if autoencoder._status == "interrupted":
                 # a stack needs every layer: the greedy phase leaves nothing usable
-                warn_interrupted_before_fitting(
-                    self, f"the greedy pretraining of step {name!r}", stacklevel=6
-                )
+                if not prefix:  # a nested stack's owner reports it
+                    warn_interrupted_before_fitting(
+                        self, f"the greedy pretraining of step {name!r}", stacklevel=6
+                    )
                 raise KeyboardInterrupt
             codes = autoencoder.transform(codes)
         history = TrainingHistory()
@@ -280,11 +281,12 @@ class StackedAutoencoder(
         if self.fine_tune_max_iter != 0:
             network = unrolled_network(autoencoders, X.shape[1], X.dtype)
             theta = network.pack(fitted_layer_params(autoencoders))
-            self._train(network, theta, X, history, rng, incremental=False)
+            status = self._train(network, theta, X, history, rng, incremental=False)
             store_unrolled_params(autoencoders, network, theta)
         else:
-            self.max_iter_ = 0
+            self.max_iter_, status = 0, "converged"
         self._commit(autoencoders, history, rng)
+        self._status = status  # an owner (a classifier) reads an interrupt from it
         return self
 
     def _commit(self, autoencoders, history, rng):
@@ -341,7 +343,7 @@ class StackedAutoencoder(
                     relative_tol=budget.relative_tol,
                     n_iter_no_change=budget.n_iter_no_change,
                 )
-        self.max_iter_ = budget.max_iter
+        self.max_iter_ = 1 if incremental else budget.max_iter
         if status == "max_iter" and incremental:
             status = "converged"
         # stacklevel 7: _train is one frame below _fit and _partial_fit

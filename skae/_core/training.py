@@ -122,7 +122,9 @@ def train_full_batch(
     relative_tol : float, optional
         Also stop ("converged") once the objective has fallen by less than
         ``relative_tol * |objective|`` over the last ``n_iter_no_change`` iterations:
-        the loss no longer moves, although the gradient is above ``tol``.
+        the loss no longer moves, although the gradient is above ``tol``. With noise,
+        whose draw changes the objective every ``NOISE_REDRAW_ITERATIONS``, over the
+        ends of the last ``NOISE_STALLED_ROUNDS`` rounds instead.
     n_iter_no_change : int
 
     Returns
@@ -132,6 +134,7 @@ def train_full_batch(
     """
     grad = np.empty_like(theta)
     losses = []  # this call's objective per iteration, for relative_tol
+    round_ends = []  # the objective at the end of each noise round
     start = time.perf_counter()
     non_finite_seen = []
     last_completed = [None]  # parameters after the last completed iteration
@@ -158,8 +161,10 @@ def train_full_batch(
                 f"elapsed {time.perf_counter() - start:.1f}s"
             )
         losses.append(loss)
-        if relative_tol is not None and _stalled(losses, n_iter_no_change, relative_tol):
-            raise StopIteration  # scipy ends the minimisation at this iterate
+        # with noise each round has its own objective: round ends are compared instead
+        if corruption is None and relative_tol is not None:
+            if _stalled(losses, n_iter_no_change, relative_tol):
+                raise StopIteration  # scipy ends the minimisation at this iterate
 
     theta64 = theta.astype(np.float64)
     remaining, result, status = max_iter, None, "converged"
@@ -185,8 +190,11 @@ def train_full_batch(
             remaining -= n_iter
             if result.nit < n_iter:  # converged before using all iterations
                 break
-            if relative_tol is not None and _stalled(losses, n_iter_no_change, relative_tol):
-                break  # a noise round that ended on the stalled iteration
+            round_ends.append(losses[-1])
+            if corruption is not None and relative_tol is not None:
+                # the last NOISE_STALLED_ROUNDS draws, each at the end of its round
+                if _stalled(round_ends, NOISE_STALLED_ROUNDS, relative_tol):
+                    break
     except KeyboardInterrupt:
         if last_completed[0] is None:
             raise
@@ -198,11 +206,8 @@ def train_full_batch(
     return status
 
 
-def _margin(best, tol, relative_tol):
-    """How much an epoch must beat ``best`` by to count as an improvement."""
-    if relative_tol is None or not math.isfinite(best):
-        return tol
-    return max(tol, relative_tol * abs(best))
+# noise rounds whose ends the relative stopping test of train_full_batch compares
+NOISE_STALLED_ROUNDS = 3
 
 
 def _stalled(losses, n_iter_no_change, relative_tol):
@@ -297,8 +302,10 @@ def train_minibatch(
         and keeps the best parameters.
     verbose : int
     relative_tol : float, optional
-        An epoch improves only by more than ``max(tol, relative_tol * |best|)``: with it,
-        the stopping rule does not depend on the scale of the loss.
+        Replaces the rule above: training stops once the best loss (or validation
+        score) so far has improved by less than ``relative_tol`` of itself over the last
+        ``n_iter_no_change`` epochs, a test that does not depend on the scale of the
+        loss and that one lucky epoch does not reset.
 
     Returns
     -------
@@ -338,6 +345,7 @@ def train_minibatch(
             annealed_sparsity.append((selection, start_level, selection.level))
     start = time.perf_counter()
     epochs_done = 0
+    bests = []  # this call's best loss after each epoch, for relative_tol
     try:
         for epoch in range(n_epochs):
             for selection, start_level, target_level in annealed_sparsity:
@@ -390,16 +398,18 @@ def train_minibatch(
                     return "diverged"
                 history.validation_scores.append(score)
                 message += f", validation score = {score:.6f}"
-                improved = score > history.best_validation_score + _margin(
-                    history.best_validation_score, tol, relative_tol
-                )
+                improved = score > history.best_validation_score + tol
                 if score > history.best_validation_score:
                     history.best_validation_score = score
                     best_theta[...] = theta
             else:
-                improved = loss < history.best_loss - _margin(history.best_loss, tol, relative_tol)
+                improved = loss < history.best_loss - tol
             history.best_loss = min(history.best_loss, loss)
             history.no_improvement_count = 0 if improved else history.no_improvement_count + 1
+            # the best so far as a loss (lower is better), for the relative window test
+            bests.append(
+                -history.best_validation_score if validation is not None else history.best_loss
+            )
             epochs_done += 1
             epoch_start_theta[...] = theta
             optimizer_state = optimizer.snapshot()
@@ -408,7 +418,11 @@ def train_minibatch(
                 elapsed = time.perf_counter() - start
                 left = elapsed / (epoch + 1) * (n_epochs - epoch - 1)
                 print(f"{message}, elapsed {elapsed:.1f}s, left ~{left:.1f}s", flush=True)
-            if not incremental and history.no_improvement_count >= n_iter_no_change:
+            if relative_tol is not None:
+                stop = _stalled(bests, n_iter_no_change, relative_tol)
+            else:
+                stop = history.no_improvement_count >= n_iter_no_change
+            if not incremental and stop:
                 if validation is not None:
                     theta[...] = best_theta
                 return "converged"
