@@ -163,7 +163,7 @@ def train_full_batch(
         losses.append(loss)
         # with noise each round has its own objective: round ends are compared instead
         if corruption is None and relative_tol is not None:
-            if _stalled(losses, n_iter_no_change, relative_tol):
+            if _stalled(losses, n_iter_no_change, relative_tol, tol):
                 raise StopIteration  # scipy ends the minimisation at this iterate
 
     theta64 = theta.astype(np.float64)
@@ -193,7 +193,7 @@ def train_full_batch(
             round_ends.append(losses[-1])
             if corruption is not None and relative_tol is not None:
                 # the last NOISE_STALLED_ROUNDS draws, each at the end of its round
-                if _stalled(round_ends, NOISE_STALLED_ROUNDS, relative_tol):
+                if _stalled(round_ends, NOISE_STALLED_ROUNDS, relative_tol, tol):
                     break
     except KeyboardInterrupt:
         if last_completed[0] is None:
@@ -210,12 +210,18 @@ def train_full_batch(
 NOISE_STALLED_ROUNDS = 3
 
 
-def _stalled(losses, n_iter_no_change, relative_tol):
-    """Whether the last ``n_iter_no_change`` iterations gained less than ``relative_tol``."""
+def _stalled(losses, n_iter_no_change, relative_tol, tol=0.0):
+    """Whether the last ``n_iter_no_change`` steps gained too little to go on.
+
+    Too little: less than ``relative_tol`` of the loss, or less than ``tol`` a step on
+    average. The first makes the test independent of the loss's scale; the second
+    ends a loss that keeps halving towards 0 (a classifier on a few separable rows),
+    which no relative test ever calls converged, as scikit-learn's ``tol`` does.
+    """
     if len(losses) <= n_iter_no_change:
         return False
     gained = losses[-1 - n_iter_no_change] - losses[-1]
-    return gained < relative_tol * abs(losses[-1])
+    return gained < max(relative_tol * abs(losses[-1]), tol * n_iter_no_change)
 
 
 def annealed_sparsity_level(start, end, epoch, n_epochs):
@@ -419,7 +425,7 @@ def train_minibatch(
                 left = elapsed / (epoch + 1) * (n_epochs - epoch - 1)
                 print(f"{message}, elapsed {elapsed:.1f}s, left ~{left:.1f}s", flush=True)
             if relative_tol is not None:
-                stop = _stalled(bests, n_iter_no_change, relative_tol)
+                stop = _stalled(bests, n_iter_no_change, relative_tol, tol)
             else:
                 stop = history.no_improvement_count >= n_iter_no_change
             if not incremental and stop:
