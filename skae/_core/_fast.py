@@ -57,7 +57,7 @@ def set_accelerator(name):
 
     Examples
     --------
-    >>> from skae._core import set_accelerator
+    >>> from skae import set_accelerator
     >>> previous = set_accelerator("numpy")  # the reference NumPy path only
     >>> _ = set_accelerator(previous)
     """
@@ -73,7 +73,18 @@ def set_accelerator(name):
 
 
 def get_accelerator():
-    """The current choice: "auto", "numba" or "numpy"."""
+    """The current choice of :func:`set_accelerator`: "auto", "numba" or "numpy".
+
+    Returns
+    -------
+    name : str
+
+    Examples
+    --------
+    >>> from skae import get_accelerator
+    >>> get_accelerator() in ("auto", "numba", "numpy")
+    True
+    """
     return _choice
 
 
