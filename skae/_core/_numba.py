@@ -26,6 +26,11 @@ _jit = numba.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 _COLUMNS = 64
 
 
+def start_threads():
+    """Start Numba's thread pool (one small kernel), e.g. under a chosen wait policy."""
+    _add_scaled(np.zeros(2), 0.0, np.zeros(2))
+
+
 @_jit
 def _adam(grad, m, v, params, beta_1, beta_2, step_size, epsilon):
     for i in prange(params.size):
