@@ -213,13 +213,15 @@ def test_environment_variable(monkeypatch, value):
 
 
 def test_threads_follow_the_blas_limit(accelerator):
-    x = np.zeros(8, dtype=np.float32)
+    large = np.zeros(_fast.PARALLEL_ELEMENTS, dtype=np.float32)
     with threadpool_limits(limits=1, user_api="blas"):
-        accelerator("numba", _fast.kernels, x)
+        accelerator("numba", _fast.kernels, large)
         assert numba.get_num_threads() == 1
-    accelerator("numba", _fast.kernels, x)
+    accelerator("numba", _fast.kernels, large)
     blas = max(lib.num_threads for lib in _fast._blas)
     assert numba.get_num_threads() == min(blas, numba.config.NUMBA_NUM_THREADS)
+    accelerator("numba", _fast.kernels, large[:10])  # small arrays: one thread
+    assert numba.get_num_threads() == 1
 
 
 # -- whole networks and fits -----------------------------------------------------------

@@ -17,9 +17,11 @@ The choice, from the environment variable ``SKAE_ACCELERATOR`` at import, or fro
 - ``"numba"``: the compiled kernels for arrays of every size (an error without Numba).
 - ``"numpy"``: NumPy only.
 
-Threads: the kernels run on as many threads as the BLAS products (threadpoolctl's
-count of the BLAS libraries, so ``threadpoolctl.threadpool_limits`` and
-``OPENBLAS_NUM_THREADS`` hold them too), at most Numba's own ``NUMBA_NUM_THREADS``.
+Threads: a kernel over at least ``PARALLEL_ELEMENTS`` elements (the optimiser's update,
+the weight decay of a large layer) runs on as many threads as the BLAS products
+(threadpoolctl's count of the BLAS libraries, so ``threadpoolctl.threadpool_limits`` and
+``OPENBLAS_NUM_THREADS`` hold them too), at most Numba's own ``NUMBA_NUM_THREADS``;
+smaller ones run on one thread.
 Numba's OpenMP threads wait passively between kernels (``OMP_WAIT_POLICY=PASSIVE`` while
 its OpenMP runtime starts, unless the user set a policy): the kernels alternate with the
 BLAS products many times a batch, and OpenMP's default spinning after each kernel takes
@@ -35,6 +37,10 @@ ENVIRONMENT_VARIABLE = "SKAE_ACCELERATOR"
 CHOICES = ("auto", "numba", "numpy")
 # below this many elements "auto" keeps NumPy: 2**16 float32 are 256 kB
 MIN_ELEMENTS = 1 << 16
+# below this many elements a kernel runs on one thread: each threaded kernel is a
+# fork and a join, which costs more than it saves on a small array (and on a busy
+# machine a join waits for a descheduled thread)
+PARALLEL_ELEMENTS = 1 << 18
 
 _choice = "auto"
 _module = None  # skae._core._numba once loaded
@@ -118,11 +124,13 @@ def _load():
     return _numba
 
 
-def _match_blas_threads(numba_module):
+def _match_blas_threads(numba_module, n_elements):
     # as many threads as the BLAS products: threadpool_limits(1) in a joblib worker, or
     # OPENBLAS_NUM_THREADS=1, holds the kernels to one thread too
-    n = max((lib.num_threads for lib in _blas), default=numba_module.config.NUMBA_NUM_THREADS)
-    n = max(1, min(n, numba_module.config.NUMBA_NUM_THREADS))
+    n = 1
+    if n_elements >= PARALLEL_ELEMENTS:
+        n = max((lib.num_threads for lib in _blas), default=numba_module.config.NUMBA_NUM_THREADS)
+        n = max(1, min(n, numba_module.config.NUMBA_NUM_THREADS))
     if numba_module.get_num_threads() != n:
         numba_module.set_num_threads(n)
 
@@ -146,7 +154,7 @@ def kernels(*arrays):
         if _choice == "auto" and not numba_available():
             return None
         module = _load()
-    _match_blas_threads(module.numba)
+    _match_blas_threads(module.numba, arrays[0].size)
     return module
 
 
