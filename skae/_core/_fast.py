@@ -31,6 +31,7 @@ the cores that OpenBLAS's threads need next (measured: an epoch twice as long on
 
 import importlib.util
 import os
+import threading
 import warnings
 
 ENVIRONMENT_VARIABLE = "SKAE_ACCELERATOR"
@@ -45,6 +46,7 @@ PARALLEL_ELEMENTS = 1 << 18
 _choice = "auto"
 _module = None  # skae._core._numba once loaded
 _blas = None  # threadpoolctl's BLAS controllers, read for the thread count
+_threads = threading.local()  # the count last given to Numba by this thread (its own)
 
 
 def numba_available():
@@ -131,8 +133,11 @@ def _match_blas_threads(numba_module, n_elements):
     if n_elements >= PARALLEL_ELEMENTS:
         n = max((lib.num_threads for lib in _blas), default=numba_module.config.NUMBA_NUM_THREADS)
         n = max(1, min(n, numba_module.config.NUMBA_NUM_THREADS))
-    if numba_module.get_num_threads() != n:
+    # numba.set_num_threads is per calling thread, and asking Numba costs more than a
+    # kernel on a small array: remember what this thread last set
+    if getattr(_threads, "n", None) != n:
         numba_module.set_num_threads(n)
+        _threads.n = n
 
 
 def kernels(*arrays):

@@ -4,15 +4,18 @@ Each kernel does the work of the NumPy function named in its docstring (the refe
 which states the formula) with the same arithmetic in the same order, in one threaded
 pass over memory instead of one pass per ufunc: its results are bit-identical. Constants
 are cast to the arrays' dtype first, as NumPy does with Python floats, so float32 stays
-float32. No kernel reduces in parallel (a column sum adds its rows in order, as NumPy
-does), so the results do not depend on the number of threads.
+float32. No kernel reduces (sums), so the results do not depend on the number of
+threads.
 
 Imported only through :func:`skae._core._fast.kernels`, which checks that the arrays are
 C-contiguous and of one float dtype. ``cache=True`` compiles each kernel once per
 machine and dtype (a few seconds in all, the first time) and loads it afterwards.
 
-Not compiled, measured slower: the activations themselves. Numba's ``tanh`` and ``exp``
-are scalar library calls, 5 to 20 times slower than NumPy's vectorised ones.
+Not compiled, measured slower: the activations themselves (Numba's ``tanh`` and ``exp``
+are scalar library calls, 5 to 20 times slower than NumPy's vectorised ones: 6.6 ms
+against 0.29 ms for a 200 x 1000 sigmoid), and the bias gradient's column sums
+(``np.sum(axis=0)`` adds whole rows with SIMD: 25 us against 117 us for a column-blocked
+kernel on 200 x 1000, one thread).
 """
 
 import numba
@@ -21,9 +24,6 @@ from numba import prange
 
 # error_model="numpy": x / 0 gives inf or nan as in NumPy, not ZeroDivisionError
 _jit = numba.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
-
-# a column sum gives each thread blocks of this many columns, adding rows in order
-_COLUMNS = 64
 
 
 def start_threads():
@@ -95,29 +95,6 @@ def tanh_derivative(a, delta):
 def relu_derivative(a, delta):
     """``activations._relu_derivative``: ``delta *= (a > 0)``."""
     _relu_derivative(a.reshape(-1), delta.reshape(-1), a.dtype.type(1))
-
-
-@_jit
-def _column_sum(delta, dest, accumulate):
-    n_rows, n_columns = delta.shape
-    for block in prange((n_columns + _COLUMNS - 1) // _COLUMNS):
-        lo = block * _COLUMNS
-        hi = min(lo + _COLUMNS, n_columns)
-        total = delta[0, lo:hi].copy()
-        for i in range(1, n_rows):  # rows in order, as np.sum(axis=0) adds them
-            for j in range(hi - lo):
-                total[j] += delta[i, lo + j]
-        for j in range(hi - lo):
-            dest[lo + j] = dest[lo + j] + total[j] if accumulate else total[j]
-
-
-def column_sum(delta, dest, accumulate):
-    """``network._add_sum``: ``dest (+)= delta.sum(axis=0)``, the bias gradient."""
-    if delta.shape[0] == 0:
-        if not accumulate:
-            dest[...] = 0
-        return
-    _column_sum(delta, dest, accumulate)
 
 
 @_jit

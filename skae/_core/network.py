@@ -61,10 +61,7 @@ def _add_product(a, b, dest, scratch, accumulate):
 
 def _add_sum(delta, dest, accumulate):
     """``dest (+)= delta.sum(axis=0)``, the bias gradient of a block."""
-    fast = kernels(delta, dest)
-    if fast is not None:  # the same sums, threaded over columns (skae[fast])
-        fast.column_sum(delta, dest, accumulate)
-    elif accumulate:
+    if accumulate:
         dest += delta.sum(axis=0)
     else:
         np.sum(delta, axis=0, out=dest)
