@@ -214,6 +214,21 @@ def test_threads_follow_the_blas_limit(accelerator):
     assert numba.get_num_threads() == 1
 
 
+def test_a_forked_child_falls_back_to_numpy(accelerator):
+    # GNU OpenMP is not fork-safe: a child forked after the kernels ran must not use them
+    import multiprocessing
+
+    accelerator("numba", _fast.kernels, np.zeros(8))  # the kernels are loaded here
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:
+        assert pool.apply(_kernels_in_child) is None
+
+
+def _kernels_in_child():
+    set_accelerator("numba")
+    return _fast.kernels(np.zeros(8))
+
+
 # -- whole networks and fits -----------------------------------------------------------
 def _network(dtype):
     layers = [

@@ -47,6 +47,7 @@ _choice = "auto"
 _module = None  # skae._core._numba once loaded
 _blas = None  # threadpoolctl's BLAS controllers, read for the thread count
 _threads = threading.local()  # the count last given to Numba by this thread (its own)
+_forked = False  # in a child forked after the kernels loaded: NumPy only (see _after_fork)
 
 
 def numba_available():
@@ -140,13 +141,25 @@ def _match_blas_threads(numba_module, n_elements):
         _threads.n = n
 
 
+def _after_fork():
+    # GNU OpenMP is not fork-safe: a child forked after Numba's OpenMP threads started
+    # would abort at its first threaded kernel (multiprocessing's default on Linux)
+    global _forked
+    if _module is not None:
+        _forked = True
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
+
+
 def kernels(*arrays):
     """The compiled kernels for these arrays, or None: then the NumPy formulas run.
 
     The kernels take C-contiguous float32 or float64 arrays of one dtype; "auto" leaves
     arrays below ``MIN_ELEMENTS`` elements (the first array's size) to NumPy.
     """
-    if _choice == "numpy" or (_choice == "auto" and arrays[0].size < MIN_ELEMENTS):
+    if _choice == "numpy" or (_choice == "auto" and arrays[0].size < MIN_ELEMENTS) or _forked:
         return None
     dtype = arrays[0].dtype
     for a in arrays:
