@@ -136,8 +136,11 @@ class Environment:
         self.started = time.perf_counter()
         self.load_start = load_average()
         self.clock = clock
-        # kept for the whole run: threadpoolctl limits last as long as this object
-        self._limits = threadpool_limits(threads) if threads else None
+        # kept for the whole run: threadpoolctl limits last as long as this object; with
+        # several counts the script sets each in turn (see thread_limits)
+        threads = [threads] if isinstance(threads, int) else threads
+        self.thread_counts = threads or [None]
+        self._limits = threadpool_limits(threads[0]) if threads and len(threads) == 1 else None
         self.blas = blas_libraries()
         self.n_threads = max(
             (lib["num_threads"] for lib in self.blas), default=os.cpu_count() or 1
@@ -494,8 +497,11 @@ def common_arguments(parser, default_output, default_repeats=3):
     parser.add_argument(
         "--threads",
         type=int,
+        nargs="+",
         default=None,
-        help="BLAS (and PyTorch) threads, through threadpoolctl (default: as NumPy starts)",
+        help="BLAS (and PyTorch) threads, through threadpoolctl (default: as NumPy starts); "
+        "several (--threads 1 2) time everything at each and add a scaling table and an "
+        "Amdahl projection",
     )
     parser.add_argument(
         "--clock",
@@ -524,3 +530,143 @@ def finish_arguments(args, default_output):
     elif args.output is None:
         args.output = default_output
     return args
+
+
+# -- threads and the compiled kernels --------------------------------------------------
+def accelerator_line():
+    """Header line: skae's accelerator choice and whether Numba is there."""
+    from skae import get_accelerator
+    from skae._core._fast import MIN_ELEMENTS, numba_available
+
+    if not numba_available():
+        return f"skae accelerator: {get_accelerator()}, Numba not installed: NumPy only"
+    import numba
+
+    return (
+        f"skae accelerator: {get_accelerator()} (Numba {numba.__version__}, threading layer "
+        f"chosen at first use; compiled kernels for arrays of >= {MIN_ELEMENTS} elements); "
+        "rows marked `NumPy path` run with the accelerator off"
+    )
+
+
+def numpy_path(make):
+    """The measurement ``make`` with skae's compiled kernels off (``SKAE_ACCELERATOR=numpy``)."""
+    from skae import set_accelerator
+
+    def wrapped(data):
+        run = make(data)
+
+        def run_numpy():
+            previous = set_accelerator("numpy")
+            try:
+                run()
+            finally:
+                set_accelerator(previous)
+
+        return run_numpy
+
+    return wrapped
+
+
+def thread_limits(n_threads):
+    """threadpoolctl's limit to ``n_threads`` BLAS threads (None: no limit), as a context."""
+    return threadpool_limits(n_threads) if n_threads else threadpool_limits(None)
+
+
+def blas_threads():
+    return max((lib["num_threads"] for lib in blas_libraries()), default=os.cpu_count() or 1)
+
+
+def amdahl(times):
+    """Serial and parallel seconds ``(S, P)`` of ``T(n) = S + P / n`` from ``{n: T(n)}``.
+
+    From the smallest and the largest thread count measured; S is clipped at 0 (a
+    speedup above the thread count, i.e. noise, reads as all parallel).
+    """
+    n1, n2 = min(times), max(times)
+    t1, t2 = times[n1], times[n2]
+    parallel = (t1 - t2) / (1 / n1 - 1 / n2)
+    serial = t1 - parallel / n1
+    if serial < 0:
+        serial, parallel = 0.0, t1 * n1
+    return serial, max(parallel, 0.0)
+
+
+class ThreadScaling:
+    """The same rows timed at several thread counts: scaling table and Amdahl projection.
+
+    ``add(n, timings)`` after each thread count's round-robin run; ``rows`` are
+    ``(key, label)`` of the rows to compare, ``floor`` the key that ratios divide by.
+    """
+
+    def __init__(self, rows, floor, cores=(8, 16, 64)):
+        self.rows = rows
+        self.floor = floor
+        self.cores = cores
+        self.timings = {}
+
+    def add(self, n_threads, timings):
+        self.timings[n_threads] = timings
+
+    def _times(self, key):
+        return {n: t.median[key] for n, t in self.timings.items() if key in t.median}
+
+    def table(self):
+        counts = sorted(self.timings)
+        header = ["row"]
+        for n in counts:
+            header += [f"{n} thr s", f"{n} thr / floor"]
+        header += [f"speedup {counts[0]} -> {counts[-1]}", "serial share at max (Amdahl)"]
+        lines = []
+        for key, label in self.rows:
+            times = self._times(key)
+            if len(times) < len(counts):
+                continue
+            line = [label]
+            for n in counts:
+                line += [f"{times[n]:.3f}", f"{times[n] / self.timings[n].median[self.floor]:.2f}"]
+            serial, _ = amdahl(times)
+            slowest, fastest = times[counts[0]], times[counts[-1]]
+            line += [f"{slowest / fastest:.2f}x", f"{serial / fastest:.0%}"]
+            lines.append(line)
+        return markdown_table(header, lines)
+
+    def projection(self, pairs=()):
+        """``T(n) = S + P / n`` for each row; ``pairs`` adds ``slow / fast`` ratio rows."""
+        header = ["row", "serial S s", "parallel P s", *(f"{n} cores s" for n in self.cores)]
+        lines, projected = [], {}
+        for key, label in self.rows:
+            times = self._times(key)
+            if len(times) < 2:
+                continue
+            serial, parallel = amdahl(times)
+            projected[key] = [serial + parallel / n for n in self.cores]
+            lines.append(
+                [label, f"{serial:.3f}", f"{parallel:.3f}", *(f"{t:.3f}" for t in projected[key])]
+            )
+        for slow, fast, label in pairs:
+            if slow in projected and fast in projected:
+                ratios = [s / f for s, f in zip(projected[slow], projected[fast], strict=True)]
+                lines.append([label, "", "", *(f"{r:.2f}" for r in ratios)])
+        return markdown_table(header, lines)
+
+
+def thread_report(scaling, pairs):
+    """The scaling and projection sections, if more than one thread count was timed."""
+    if len(scaling.timings) < 2:
+        return []
+    return [
+        "## Scaling with threads (medians)",
+        "",
+        "Each thread count is its own round-robin run (BLAS threads through threadpoolctl, "
+        "PyTorch's through `torch.set_num_threads`, skae's compiled kernels follow the "
+        "BLAS count). The serial share is Amdahl's `S / T` at the largest count, with "
+        "`T(n) = S + P / n` fitted to the smallest and largest counts.",
+        "",
+        scaling.table(),
+        "",
+        "## Amdahl projection to more cores (from the fit above; ratios: slow / fast)",
+        "",
+        scaling.projection(pairs),
+        "",
+    ]

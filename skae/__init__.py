@@ -1,6 +1,7 @@
 """skae: scikit-learn compatible autoencoders on a NumPy backpropagation core."""
 
 from ._classifier import AutoencoderClassifier
+from ._core import get_accelerator, set_accelerator
 from ._denoising import DenoisingAutoencoder
 from ._sparse import SparseAutoencoder
 from ._stacked import StackedAutoencoder
@@ -15,4 +16,6 @@ __all__ = [
     "StackedAutoencoder",
     "TiedAutoencoder",
     "__version__",
+    "get_accelerator",
+    "set_accelerator",
 ]

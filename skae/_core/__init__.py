@@ -1,5 +1,6 @@
 """Pure NumPy/SciPy backpropagation core of skae. Nothing here imports scikit-learn."""
 
+from ._fast import get_accelerator, set_accelerator
 from .activations import ACTIVATIONS, DERIVATIVES, ELEMENTWISE_ACTIVATIONS, SPARSITY_MAPS
 from .losses import LOSS_OUTPUTS, LOSSES, RECONSTRUCTION_LOSSES, SAMPLE_LOSSES
 from .network import Autoencoder, Layer, LayerParams, Network, make_sparsity
@@ -33,7 +34,9 @@ __all__ = [
     "LayerParams",
     "Network",
     "TrainingHistory",
+    "get_accelerator",
     "make_sparsity",
+    "set_accelerator",
     "train_full_batch",
     "train_minibatch",
 ]

@@ -11,6 +11,8 @@ them. A new activation is one entry in each table.
 
 import numpy as np
 
+from ._fast import kernels
+
 
 def _sigmoid(z, out):
     # 1 / (1 + exp(-z)) = (1 + tanh(z / 2)) / 2: no overflow, and fewer passes over the
@@ -24,6 +26,9 @@ def _sigmoid(z, out):
 
 def _sigmoid_derivative(z, a, delta, scratch):
     # f'(z) = f(z) (1 - f(z))
+    fast = kernels(delta, a)
+    if fast is not None:  # the same passes fused into one (skae[fast])
+        return fast.sigmoid_derivative(a, delta)
     np.subtract(1.0, a, out=scratch)
     scratch *= a
     delta *= scratch
@@ -35,6 +40,9 @@ def _tanh(z, out):
 
 def _tanh_derivative(z, a, delta, scratch):
     # f'(z) = 1 - f(z)^2
+    fast = kernels(delta, a)
+    if fast is not None:
+        return fast.tanh_derivative(a, delta)
     np.multiply(a, a, out=scratch)
     np.subtract(1.0, scratch, out=scratch)
     delta *= scratch
@@ -46,6 +54,9 @@ def _relu(z, out):
 
 def _relu_derivative(z, a, delta, scratch):
     # f'(z) = 1 where z > 0, else 0 (a > 0 exactly where z > 0)
+    fast = kernels(delta, a)
+    if fast is not None:
+        return fast.relu_derivative(a, delta)
     np.greater(a, 0.0, out=scratch)
     delta *= scratch
 

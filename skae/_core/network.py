@@ -26,6 +26,7 @@ from collections import namedtuple
 import numpy as np
 import scipy.sparse as sp
 
+from ._fast import kernels
 from .activations import ACTIVATIONS, DERIVATIVES, NEEDS_PREACTIVATION
 from .losses import LOSSES, SAMPLE_LOSSES
 from .penalties import (
@@ -64,6 +65,25 @@ def _add_sum(delta, dest, accumulate):
         dest += delta.sum(axis=0)
     else:
         np.sum(delta, axis=0, out=dest)
+
+
+def _add_bias(z, bias):
+    """``z += bias`` on every row."""
+    fast = kernels(z, bias)
+    if fast is not None:  # threaded over rows (skae[fast])
+        fast.add_bias(z, bias)
+    else:
+        z += bias
+
+
+def _multiply(a, b, out):
+    """``out = a * b``: a mask applied (``out`` may be ``a``)."""
+    fast = kernels(out, a, b)
+    if fast is not None:  # threaded (skae[fast])
+        fast.multiply(a, b, out)
+    else:
+        np.multiply(a, b, out=out)
+    return out
 
 
 class Layer:
@@ -294,14 +314,14 @@ class Network:
                 if sp.issparse(a):
                     a = a.multiply(mask).tocsr()
                 else:
-                    a = np.multiply(a, mask, out=ws.dropped_inputs[index][:rows])
+                    a = _multiply(a, mask, ws.dropped_inputs[index][:rows])
             ws.inputs[index] = a
             z = ws.preactivations[index][:rows]
             if sp.issparse(a):
                 z[...] = a @ p.weights.T
             else:
                 np.matmul(a, p.weights.T, out=z)
-            z += p.bias
+            _add_bias(z, p.bias)
             a = ACTIVATIONS[layer.activation](z, ws.activations[index][:rows])
             if layer.sparsity is not None and layer.sparsity.uses_mask:
                 mask = ws.keep_masks[index][:rows]
@@ -459,7 +479,7 @@ class Network:
             if index < len(self.layers) - 1:
                 # d holds dJ/da: through the mask, the sparsity delta, then f'(z)
                 if layer.sparsity is not None and layer.sparsity.uses_mask:
-                    d *= ws.keep_masks[index][:rows]
+                    _multiply(d, ws.keep_masks[index][:rows], d)
                 if index in kl_deltas:
                     d += kl_deltas[index]
                 DERIVATIVES[layer.activation](z, a, d, ws.scratch[index][:rows])
@@ -499,7 +519,7 @@ class Network:
                 d_below = ws.deltas[index - 1][:rows]
                 np.matmul(d, params[index].weights, out=d_below)
                 if layer.dropout > 0 and dropout is not None:
-                    d_below *= ws.dropout_masks[index][:rows]
+                    _multiply(d_below, ws.dropout_masks[index][:rows], d_below)
         return penalty
 
 

@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from ._fast import kernels
 from .activations import SPARSITY_MAPS, first_and_second_derivatives
 
 
@@ -32,7 +33,11 @@ def weight_decay(weights, alpha, grads=None, scratches=None):
         value += 0.5 * alpha * float(np.vdot(w, w))
         if g is not None:
             # d/dW alpha/2 ||W||^2 = alpha W
-            g += alpha * w if s is None else np.multiply(w, alpha, out=s)
+            fast = kernels(g, w)
+            if fast is not None:  # the same two passes fused into one (skae[fast])
+                fast.add_scaled(w, alpha, g)
+            else:
+                g += alpha * w if s is None else np.multiply(w, alpha, out=s)
     return value
 
 

@@ -1,0 +1,305 @@
+"""The compiled kernels of ``skae[fast]`` against the NumPy formulas they replace.
+
+Every kernel does the same arithmetic in the same order as its NumPy function, so the
+comparisons are exact (``assert_array_equal``), in float32 and float64; so are whole
+objectives, gradients and fits. The gradient checks run on the compiled path here, and
+on whichever path the suite runs under elsewhere (CI runs it with and without).
+"""
+
+import numpy as np
+import pytest
+
+numba = pytest.importorskip("numba")
+
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+from skae import (  # noqa: E402
+    AutoencoderClassifier,
+    DenoisingAutoencoder,
+    SparseAutoencoder,
+    StackedAutoencoder,
+    TiedAutoencoder,
+    get_accelerator,
+    set_accelerator,
+)
+from skae._core import _fast  # noqa: E402
+from skae._core.activations import DERIVATIVES  # noqa: E402
+from skae._core.network import Layer, Network, _add_bias, _multiply  # noqa: E402
+from skae._core.optimizers import SGD, Adam  # noqa: E402
+from skae._core.penalties import TopKSparsity, weight_decay  # noqa: E402
+from skae.utils import check_gradients  # noqa: E402
+
+DTYPES = [np.float32, np.float64]
+# odd sizes: column blocks that do not divide the width, a single row
+SHAPES = [(1, 3), (7, 64), (13, 129), (200, 1000)]
+
+
+@pytest.fixture
+def accelerator():
+    """Run a callable under a given accelerator, restoring the choice afterwards."""
+    previous = get_accelerator()
+
+    def run(name, function, *args):
+        set_accelerator(name)
+        try:
+            return function(*args)
+        finally:
+            set_accelerator(previous)
+
+    return run
+
+
+def both(accelerator, function, *arrays):
+    """``function`` on copies of ``arrays`` under NumPy and under Numba: both results."""
+    results = []
+    for name in ("numpy", "numba"):
+        copies = [a.copy() if isinstance(a, np.ndarray) else a for a in arrays]
+        value = accelerator(name, function, *copies)
+        results.append((value, copies))
+    return results
+
+
+def assert_same(results):
+    (value_np, arrays_np), (value_nb, arrays_nb) = results
+    np.testing.assert_array_equal(value_np, value_nb)
+    for a, b in zip(arrays_np, arrays_nb, strict=True):
+        if not isinstance(a, np.ndarray):
+            continue
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+
+
+def random(shape, dtype, seed=0, low=-1.0, high=1.0):
+    return np.random.default_rng(seed).uniform(low, high, shape).astype(dtype)
+
+
+# -- each kernel -----------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_adam_update_is_bit_identical(accelerator, dtype):
+    n = 1001
+
+    def steps(params, grads):
+        optimizer = Adam(params, learning_rate=0.01)
+        for grad in grads:
+            optimizer.step(grad)
+        return optimizer.first_moment, optimizer.second_moment
+
+    grads = np.stack([random(n, dtype, seed) for seed in range(5)])
+    results = both(accelerator, lambda p, g: steps(p, g), random(n, dtype), grads)
+    (moments_np, (p_np, _)), (moments_nb, (p_nb, _)) = results
+    np.testing.assert_array_equal(p_np, p_nb)
+    for a, b in zip(moments_np, moments_nb, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert p_nb.dtype == dtype
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sgd_step_is_bit_identical(accelerator, dtype):
+    def steps(params, grads):
+        optimizer = SGD(params, learning_rate=0.1, momentum=0.9)
+        for grad in grads:
+            optimizer.step(grad)
+        return optimizer.velocity
+
+    grads = np.stack([random(777, dtype, seed) for seed in range(4)])
+    results = both(accelerator, steps, random(777, dtype), grads)
+    (v_np, (p_np, _)), (v_nb, (p_nb, _)) = results
+    np.testing.assert_array_equal(p_np, p_nb)
+    np.testing.assert_array_equal(v_np, v_nb)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "identity"])
+def test_derivative_is_bit_identical(accelerator, dtype, shape, activation):
+    low = -1.0 if activation in ("tanh", "relu") else 0.0
+    a = random(shape, dtype, 1, low=low)
+    if activation == "relu":
+        a[a < 0] = 0
+
+    def derivative(delta):  # the scratch buffer is the NumPy path's business
+        DERIVATIVES[activation](None, a, delta, np.empty_like(a))
+
+    assert_same(both(accelerator, derivative, random(shape, dtype, 2)))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES)
+def test_bias_add_and_mask_product_are_bit_identical(accelerator, dtype, shape):
+    bias = random(shape[1], dtype, 5)
+    assert_same(both(accelerator, _add_bias, random(shape, dtype, 6), bias))
+    mask = (random(shape, dtype, 7) > 0).astype(dtype) * dtype(1 / 0.7)
+    assert_same(both(accelerator, _multiply, random(shape, dtype, 8), mask, np.empty_like(mask)))
+    # in place, as the backward pass applies a mask to a delta
+    assert_same(both(accelerator, lambda d, m: _multiply(d, m, d), random(shape, dtype, 9), mask))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_weight_decay_is_bit_identical(accelerator, dtype):
+    weights = [random((30, 17), dtype, 10), random((5, 30), dtype, 11)]
+
+    def decay(g0, g1):
+        return weight_decay(weights, 1e-2, [g0, g1], [np.empty_like(w) for w in weights])
+
+    grads = [random(w.shape, dtype, 12 + i) for i, w in enumerate(weights)]
+    assert_same(both(accelerator, decay, *grads))
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
+def test_special_values_pass_through_as_in_numpy(accelerator):
+    # inf and nan reach the finiteness check unchanged: no exception, same bits
+    a = np.array([0.0, 0.5, 1.0, np.nan, np.inf], dtype=np.float32)
+    for activation in ("sigmoid", "tanh", "relu"):
+        assert_same(
+            both(
+                accelerator,
+                lambda d, act=activation: DERIVATIVES[act](None, a, d, np.empty_like(a)),
+                np.array([1.0, np.inf, -np.inf, 2.0, np.nan], dtype=np.float32),
+            )
+        )
+    grad = np.array([0.0, np.inf, np.nan, 1.0], dtype=np.float32)
+    ones = np.ones(4, dtype=np.float32)
+    assert_same(both(accelerator, lambda p, g: Adam(p, epsilon=0.0).step(g), ones, grad))
+
+
+# -- selection -------------------------------------------------------------------------
+def test_selection_rules():
+    previous = get_accelerator()
+    try:
+        big = np.zeros(_fast.MIN_ELEMENTS, dtype=np.float32)
+        small = np.zeros(10, dtype=np.float32)
+        set_accelerator("auto")
+        assert _fast.kernels(big) is not None
+        assert _fast.kernels(small) is None  # no compilation for small fits
+        set_accelerator("numba")
+        assert _fast.kernels(small) is not None
+        assert _fast.kernels(np.zeros((4, 4), np.float32).T) is None  # not C-contiguous
+        assert _fast.kernels(small, small.astype(np.float64)) is None  # mixed dtypes
+        assert _fast.kernels(small.astype(np.float16)) is None
+        assert _fast.kernels(small.astype(np.int64)) is None
+        set_accelerator("numpy")
+        assert _fast.kernels(big) is None
+        with pytest.raises(ValueError, match="one of"):
+            set_accelerator("cuda")
+    finally:
+        set_accelerator(previous)
+
+
+@pytest.mark.parametrize("value", ["numpy", "numba", "NumPy ", "", "bogus"])
+def test_environment_variable(monkeypatch, value):
+    # what skae._core._fast does at import, from SKAE_ACCELERATOR
+    previous = get_accelerator()
+    monkeypatch.setenv(_fast.ENVIRONMENT_VARIABLE, value)
+    try:
+        if value == "bogus":
+            with pytest.warns(UserWarning, match="SKAE_ACCELERATOR"):
+                _fast._from_environment()
+        else:
+            _fast._from_environment()
+        expected = value.strip().lower() if value.strip() and value != "bogus" else "auto"
+        assert get_accelerator() == expected
+    finally:
+        set_accelerator(previous)
+
+
+def test_threads_follow_the_blas_limit(accelerator):
+    large = np.zeros(_fast.PARALLEL_ELEMENTS, dtype=np.float32)
+    with threadpool_limits(limits=1, user_api="blas"):
+        accelerator("numba", _fast.kernels, large)
+        assert numba.get_num_threads() == 1
+    accelerator("numba", _fast.kernels, large)
+    blas = max(lib.num_threads for lib in _fast._blas)
+    assert numba.get_num_threads() == min(blas, numba.config.NUMBA_NUM_THREADS)
+    accelerator("numba", _fast.kernels, large[:10])  # small arrays: one thread
+    assert numba.get_num_threads() == 1
+
+
+def test_a_forked_child_falls_back_to_numpy(accelerator):
+    # GNU OpenMP is not fork-safe: a child forked after the kernels ran must not use them
+    import multiprocessing
+
+    accelerator("numba", _fast.kernels, np.zeros(8))  # the kernels are loaded here
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:
+        assert pool.apply(_kernels_in_child) is None
+
+
+def _kernels_in_child():
+    set_accelerator("numba")
+    return _fast.kernels(np.zeros(8))
+
+
+# -- whole networks and fits -----------------------------------------------------------
+def _network(dtype):
+    layers = [
+        Layer(20, 70, "sigmoid", alpha=1e-3, dropout=0.2),
+        Layer(70, 66, "relu", alpha=1e-3, sparsity=TopKSparsity(9), dropout=0.1),
+        Layer(66, 70, "tanh", tied_to=1),
+        Layer(70, 20, "sigmoid", alpha=1e-3),
+    ]
+    return Network(layers, "squared_error", n_encoder_layers=2, dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_objective_and_gradient_are_bit_identical(accelerator, dtype):
+    from skae._core import Dropout
+
+    network = _network(dtype)
+    rng = np.random.default_rng(0)
+    theta = network.init_params(rng)
+    X = rng.random((50, 20)).astype(dtype)
+
+    def evaluate(grad):
+        dropout = Dropout(seed=3)
+        return network.objective(theta, X, grad, chunk_size=16, dropout=dropout)
+
+    assert_same(both(accelerator, evaluate, np.empty_like(theta)))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_fits_are_bit_identical(accelerator, dtype, solver):
+    X = np.random.default_rng(0).random((120, 30)).astype(dtype)
+
+    def fit():
+        model = SparseAutoencoder(
+            20, solver=solver, alpha=1e-3, sparsity_weight=0.1, max_iter=3, random_state=0
+        )
+        return model.fit(X).components_
+
+    a, b = (accelerator(name, fit) for name in ("numpy", "numba"))
+    assert a.dtype == dtype
+    np.testing.assert_array_equal(a, b)
+
+
+def test_deep_classifier_fit_is_bit_identical_and_repeatable(accelerator):
+    rng = np.random.default_rng(1)
+    X, y = rng.random((150, 30)).astype(np.float32), rng.integers(0, 3, 150)
+
+    def fit():
+        stack = StackedAutoencoder(
+            [("a", SparseAutoencoder(25, random_state=0)), ("b", TiedAutoencoder(12))]
+        )
+        model = AutoencoderClassifier(stack, pretrain=False, max_iter=3, random_state=0)
+        return model.fit(X, y).predict_proba(X)
+
+    reference = accelerator("numpy", fit)
+    np.testing.assert_array_equal(reference, accelerator("numba", fit))
+    # the same with one thread: no result depends on the number of threads
+    with threadpool_limits(limits=1, user_api="blas"):
+        np.testing.assert_array_equal(reference, accelerator("numba", fit))
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        SparseAutoencoder(4, alpha=0.3, sparsity_weight=3.0, sparsity_target=0.1, random_state=1),
+        SparseAutoencoder(4, activation="relu", sparsity="top_k", random_state=1),
+        TiedAutoencoder(4, activation="tanh", alpha=0.1, random_state=1),
+        DenoisingAutoencoder(4, noise="masking", noise_level=0.3, random_state=0),
+    ],
+    ids=["kl", "top_k", "tied_tanh", "denoising"],
+)
+def test_gradient_checks_pass_on_the_compiled_path(accelerator, estimator):
+    data = np.random.default_rng(0).random((9, 6))
+    assert accelerator("numba", check_gradients, estimator, data) < 1e-6
