@@ -28,8 +28,13 @@ from ._denoising import DenoisingAutoencoder
 from ._persistence import PersistenceMixin
 from .utils._blocks import map_row_blocks
 
-# Hidden units of the default autoencoder, capped at half the features (see _default_autoencoder).
+# The default autoencoder (see _default_autoencoder): its hidden units, capped at half the
+# features; its minibatch; and its budget in Adam updates, not epochs, so that a small
+# training set is not left with a few dozen steps.
 DEFAULT_N_COMPONENTS = 32
+DEFAULT_BATCH_SIZE = 100
+DEFAULT_UPDATES = 2000
+DEFAULT_MIN_EPOCHS = 20
 # Tukey's fence: rows whose outlier score passes Q3 + 1.5 IQR of the training scores.
 TUKEY_FENCE = 1.5
 
@@ -78,9 +83,9 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         ``TiedAutoencoder``, ``StackedAutoencoder``). It is cloned, never fitted in
         place. None uses an undercomplete denoising autoencoder: ``min(32, n_features
         // 2)`` (at least 1) relu units, a linear decoder, squared error, masking noise
-        0.1, Adam, 20 epochs, whose ConvergenceWarning is silenced (a chosen budget),
-        chosen on a validation split of MNIST's training set (see
-        :doc:`/outlier_detection`).
+        0.1, Adam on minibatches of 100 rows for 2000 updates (at least 20 epochs; its
+        ConvergenceWarning is silenced, the budget is chosen), chosen on a validation
+        split of MNIST's training set (see :doc:`/outlier_detection`).
     contamination : "auto" or float in (0, 0.5], default="auto"
         Share of outliers expected in the training data; sets ``offset_``. A float
         flags that share of the training rows (``offset_`` is the matching percentile of
@@ -185,12 +190,14 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         self.random_state = random_state
 
     # -- fitting -----------------------------------------------------------------------
-    def _default_autoencoder(self, n_features):
+    def _default_autoencoder(self, n_samples, n_features):
         """The undercomplete denoising autoencoder used when ``autoencoder`` is None.
 
         Every parameter it relies on is set here, so that it does not move when the
         autoencoders' own defaults do.
         """
+        batches_per_epoch = -(-n_samples // DEFAULT_BATCH_SIZE)
+        epochs = max(DEFAULT_MIN_EPOCHS, -(-DEFAULT_UPDATES // batches_per_epoch))
         return DenoisingAutoencoder(
             n_components=min(DEFAULT_N_COMPONENTS, max(1, n_features // 2)),
             activation="relu",
@@ -206,10 +213,10 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
             noise="masking",
             noise_level=0.1,
             solver="adam",
-            batch_size=100,
+            batch_size=DEFAULT_BATCH_SIZE,
             learning_rate="constant",
             learning_rate_init=1e-3,
-            max_iter=20,
+            max_iter=epochs,
             tol=1e-4,
             n_iter_no_change=10,
             early_stopping=False,
@@ -218,10 +225,10 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
             verbose=0,
         )
 
-    def _seeded_autoencoder(self, n_features):
+    def _seeded_autoencoder(self, n_samples, n_features):
         """An unfitted copy of the autoencoder, its seeds drawn from ``random_state``."""
         if self.autoencoder is None:
-            autoencoder = self._default_autoencoder(n_features)
+            autoencoder = self._default_autoencoder(n_samples, n_features)
         else:
             autoencoder = clone(self.autoencoder)
         if self.random_state is not None:
@@ -266,7 +273,7 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         """
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
         center, scale = self._fit_scaling(X)
-        autoencoder = self._seeded_autoencoder(X.shape[1])
+        autoencoder = self._seeded_autoencoder(*X.shape)
         with warnings.catch_warnings():
             if self.autoencoder is None:
                 # the default's epoch budget is chosen, not a sign of failure

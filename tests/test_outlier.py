@@ -166,10 +166,14 @@ def test_any_autoencoder_works_and_a_seed_makes_it_reproducible(name, subspace):
         assert not hasattr(WRAPPED[name], "n_features_in_")  # cloned, not fitted in place
 
 
-def test_default_autoencoder_is_undercomplete():
+def test_default_autoencoder_is_undercomplete_with_a_budget_in_updates():
     X = np.random.default_rng(0).random((50, 6))
     detector = AutoencoderOutlierDetector(random_state=0).fit(X)
     assert detector.autoencoder_.n_components == 3
+    # 2000 Adam updates of 100 rows: one batch per epoch here, at least 20 epochs on MNIST
+    assert detector.autoencoder_.max_iter == 2000
+    assert detector._default_autoencoder(6000, 784).max_iter == 34
+    assert detector._default_autoencoder(60000, 784).max_iter == 20
     wide = np.random.default_rng(0).random((50, 100))
     assert AutoencoderOutlierDetector(random_state=0).fit(wide).autoencoder_.n_components == 32
 
@@ -307,3 +311,29 @@ def test_the_wrapped_models_own_warnings_reach_the_user(subspace):
         warnings.simplefilter("always")
         detector.fit(X)
     assert any("max_iter" in str(w.message) for w in caught)
+
+
+# -- the explanation display ---------------------------------------------------------------
+def test_display_shows_input_reconstruction_and_the_feature_scores():
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    from skae.inspection import OutlierExplanationDisplay
+
+    X, y = load_digits(return_X_y=True)
+    detector = AutoencoderOutlierDetector(random_state=0).fit(X[y == 0])
+    row = X[y == 1][0]
+    display = OutlierExplanationDisplay.from_estimator(detector, row)
+    np.testing.assert_allclose(display.feature_scores, detector.feature_scores(row[None])[0])
+    assert display.outlier_score == pytest.approx(-detector.score_samples(row[None])[0])
+    # the reconstruction is in the input's units: rescaled, it gives the feature scores back
+    scaled_error = (display.reconstruction - row) / detector.scale_
+    np.testing.assert_allclose(scaled_error**2, display.feature_scores, atol=1e-9)
+    shown = display.ax_[2].get_images()[0].get_array()
+    np.testing.assert_allclose(np.asarray(shown).ravel(), display.feature_scores)
+    bars = OutlierExplanationDisplay.from_estimator(detector, row, kind="bar", n_features=5)
+    widths = [patch.get_width() for patch in bars.ax_[0].patches]
+    np.testing.assert_allclose(widths[::-1], np.sort(display.feature_scores)[::-1][:5])
+    with pytest.raises(ValueError, match="kind"):
+        OutlierExplanationDisplay.from_estimator(detector, row, kind="pie")
+    plt.close("all")
