@@ -337,3 +337,30 @@ def test_display_shows_input_reconstruction_and_the_feature_scores():
     with pytest.raises(ValueError, match="kind"):
         OutlierExplanationDisplay.from_estimator(detector, row, kind="pie")
     plt.close("all")
+
+
+# -- ONNX ------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype, tolerance", [(np.float32, 1e-4), (np.float64, 1e-10)])
+@pytest.mark.parametrize("name", ["default", "tied", "stacked"])
+def test_onnx_gives_predict_and_decision_function(name, dtype, tolerance):
+    rt = pytest.importorskip("onnxruntime")
+    pytest.importorskip("skl2onnx")
+    pytest.importorskip("skae.onnx")
+    from skl2onnx import to_onnx
+
+    X, y = load_digits(return_X_y=True)
+    X = X.astype(dtype)
+    detector = AutoencoderOutlierDetector(WRAPPED[name], contamination=0.1, random_state=0)
+    detector.fit(X[y == 0])
+    session = rt.InferenceSession(
+        to_onnx(detector, X[:1]).SerializeToString(), providers=["CPUExecutionProvider"]
+    )
+    labels, scores = session.run(None, {session.get_inputs()[0].name: X})
+    expected = detector.decision_function(X)
+    assert scores.dtype == dtype and scores.shape == (X.shape[0], 1)
+    # errors reach ~1e2 here: compare relative to their scale
+    np.testing.assert_allclose(scores[:, 0], expected, rtol=tolerance, atol=tolerance * 100)
+    # a label may differ only for a row whose decision rounds across 0
+    differ = labels != detector.predict(X)
+    assert np.all(np.abs(expected[differ]) < tolerance * 100)
+    assert np.mean(labels == -1) > 0.5  # most other digits are flagged
