@@ -35,6 +35,8 @@ DEFAULT_N_COMPONENTS = 32
 DEFAULT_BATCH_SIZE = 100
 DEFAULT_UPDATES = 2000
 DEFAULT_MIN_EPOCHS = 20
+# each epoch has a fixed cost beside its updates: tiny sets stop at this many epochs
+DEFAULT_MAX_EPOCHS = 200
 # Tukey's fence: rows whose outlier score passes Q3 + 1.5 IQR of the training scores.
 TUKEY_FENCE = 1.5
 
@@ -83,9 +85,10 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         ``TiedAutoencoder``, ``StackedAutoencoder``). It is cloned, never fitted in
         place. None uses an undercomplete denoising autoencoder: ``min(32, n_features
         // 2)`` (at least 1) relu units, a linear decoder, squared error, masking noise
-        0.1, Adam on minibatches of 100 rows for 2000 updates (at least 20 epochs; its
-        ConvergenceWarning is silenced, the budget is chosen), chosen on a validation
-        split of MNIST's training set (see :doc:`/outlier_detection`).
+        0.1, Adam on minibatches of 100 rows for 2000 updates (at least 20 and at most
+        200 epochs; its ConvergenceWarning is silenced, the budget is chosen), chosen
+        on a validation split of MNIST's training set (see
+        :doc:`/outlier_detection`).
     contamination : "auto" or float in (0, 0.5], default="auto"
         Share of outliers expected in the training data; sets ``offset_``. A float
         flags that share of the training rows (``offset_`` is the matching percentile of
@@ -197,7 +200,8 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         autoencoders' own defaults do.
         """
         batches_per_epoch = -(-n_samples // DEFAULT_BATCH_SIZE)
-        epochs = max(DEFAULT_MIN_EPOCHS, -(-DEFAULT_UPDATES // batches_per_epoch))
+        epochs = -(-DEFAULT_UPDATES // batches_per_epoch)
+        epochs = min(DEFAULT_MAX_EPOCHS, max(DEFAULT_MIN_EPOCHS, epochs))
         return DenoisingAutoencoder(
             n_components=min(DEFAULT_N_COMPONENTS, max(1, n_features // 2)),
             activation="relu",
