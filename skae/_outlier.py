@@ -31,9 +31,9 @@ from .utils._blocks import map_row_blocks
 # The default autoencoder (see _default_autoencoder): its hidden units, capped at half the
 # features; its minibatch; and its budget in Adam updates, not epochs, so that a small
 # training set is not left with a few dozen steps.
-DEFAULT_N_COMPONENTS = 32
+DEFAULT_N_COMPONENTS = 64
 DEFAULT_BATCH_SIZE = 100
-DEFAULT_UPDATES = 2000
+DEFAULT_UPDATES = 1000
 DEFAULT_MIN_EPOCHS = 20
 # each epoch has a fixed cost beside its updates: tiny sets stop at this many epochs
 DEFAULT_MAX_EPOCHS = 200
@@ -83,9 +83,9 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         The model to fit to the scaled rows: any estimator with ``fit``, ``transform``
         and ``inverse_transform`` (``SparseAutoencoder``, ``DenoisingAutoencoder``,
         ``TiedAutoencoder``, ``StackedAutoencoder``). It is cloned, never fitted in
-        place. None uses an undercomplete denoising autoencoder: ``min(32, n_features
+        place. None uses an undercomplete denoising autoencoder: ``min(64, n_features
         // 2)`` (at least 1) relu units, a linear decoder, squared error, masking noise
-        0.1, Adam on minibatches of 100 rows for 2000 updates (at least 20 and at most
+        0.1, Adam on minibatches of 100 rows for 1000 updates (at least 20 and at most
         200 epochs; its ConvergenceWarning is silenced, the budget is chosen), chosen
         on a validation split of MNIST's training set (see
         :doc:`/outlier_detection`).

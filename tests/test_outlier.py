@@ -170,13 +170,14 @@ def test_default_autoencoder_is_undercomplete_with_a_budget_in_updates():
     X = np.random.default_rng(0).random((50, 6))
     detector = AutoencoderOutlierDetector(random_state=0).fit(X)
     assert detector.autoencoder_.n_components == 3
-    # 2000 Adam updates of 100 rows, in 20 to 200 epochs: one batch per epoch here
+    # 1000 Adam updates of 100 rows, in 20 to 200 epochs: one batch per epoch here
     assert detector.autoencoder_.max_iter == 200
-    assert detector._default_autoencoder(2000, 784).max_iter == 100
-    assert detector._default_autoencoder(6000, 784).max_iter == 34
+    assert detector._default_autoencoder(2000, 784).max_iter == 50
+    assert detector._default_autoencoder(6000, 784).max_iter == 20
     assert detector._default_autoencoder(60000, 784).max_iter == 20
     wide = np.random.default_rng(0).random((50, 100))
-    assert AutoencoderOutlierDetector(random_state=0).fit(wide).autoencoder_.n_components == 32
+    assert AutoencoderOutlierDetector(random_state=0).fit(wide).autoencoder_.n_components == 50
+    assert detector._default_autoencoder(2000, 784).n_components == 64
 
 
 def test_float32_stays_float32(subspace):
