@@ -264,12 +264,12 @@ def markdown(table, classes, title):
         per_class = [statistics.fmean(r[0] for r in rows[c]) for c in classes]
         n_seeds = len(rows[classes[0]])
         seed_means = [statistics.fmean(rows[c][s][0] for c in classes) for s in range(n_seeds)]
-        spread = statistics.stdev(seed_means) if n_seeds > 1 else float("nan")
+        spread = f" ± {statistics.stdev(seed_means):.2f}" if n_seeds > 1 else " (1 seed)"
         fit_s = statistics.fmean(r[1] for c in classes for r in rows[c])
         score_s = statistics.fmean(r[2] for c in classes for r in rows[c])
         cells = " | ".join(f"{v:.1f}" for v in per_class)
         lines.append(
-            f"| {name} | {cells} | {statistics.fmean(seed_means):.2f} ± {spread:.2f} "
+            f"| {name} | {cells} | {statistics.fmean(seed_means):.2f}{spread} "
             f"| {fit_s:.1f} | {score_s:.1f} |"
         )
     return "\n".join(lines) + "\n"
