@@ -24,6 +24,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._base import restore_on_error
 from ._denoising import DenoisingAutoencoder
 from ._persistence import PersistenceMixin
 from .utils._blocks import map_row_blocks
@@ -106,7 +107,7 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         the training data is divided by this floor, not by its own tiny spread, so the
         rows that light it up get a large but bounded error. 0 divides by the
         feature's own spread (replacing a zero one by 1), as scikit-learn's and PyOD's
-        scalers do.
+        scalers do. Ignored with ``scaling=None``.
     chunk_size : int or None, default=4096
         Rows per block in ``score_samples``, ``decision_function``, ``predict`` and
         ``feature_scores``: memory beyond X and the output is bounded by the block,
@@ -275,6 +276,10 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         self : object
             The fitted detector.
         """
+        return self._fit(X)
+
+    @restore_on_error
+    def _fit(self, X):
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
         center, scale = self._fit_scaling(X)
         autoencoder = self._seeded_autoencoder(*X.shape)

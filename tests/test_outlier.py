@@ -366,3 +366,13 @@ def test_onnx_gives_predict_and_decision_function(name, dtype, tolerance):
     differ = labels != detector.predict(X)
     assert np.all(np.abs(expected[differ]) < tolerance * 100)
     assert np.mean(labels == -1) > 0.5  # most other digits are flagged
+
+
+def test_a_failed_fit_leaves_the_fitted_detector_as_it_was(subspace, fitted):
+    X, _ = subspace
+    detector = pickle.loads(pickle.dumps(fitted))
+    before = detector.score_samples(X)
+    with pytest.raises(ValueError):
+        detector.fit(X[:, :3].copy() * np.nan)
+    np.testing.assert_array_equal(detector.score_samples(X), before)
+    assert detector.n_features_in_ == X.shape[1]
