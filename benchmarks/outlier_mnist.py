@@ -86,6 +86,12 @@ CANDIDATES = {
     "16 units, 20 epochs": lambda n: {"autoencoder": denoising(16)},
     "64 units, 20 epochs": lambda n: {"autoencoder": denoising(64)},
     "defaults": lambda n: {},  # 64 units, 1000 updates
+    # tried after the choice, for the next step (outlier_mnist_validation_extra.md)
+    "128 units, 20 epochs": lambda n: {"autoencoder": denoising(128)},
+    "64 units, 20 epochs, scale_floor=1": lambda n: {
+        "autoencoder": denoising(64),
+        "scale_floor": 1.0,
+    },
 }
 # The best candidate on the validation split (benchmarks/results/outlier_mnist_validation.md).
 VALIDATED = "64 units, 20 epochs"
