@@ -3,6 +3,7 @@
 from ._classifier import AutoencoderClassifier
 from ._core import get_accelerator, set_accelerator
 from ._denoising import DenoisingAutoencoder
+from ._outlier import AutoencoderOutlierDetector
 from ._sparse import SparseAutoencoder
 from ._stacked import StackedAutoencoder
 from ._tied import TiedAutoencoder
@@ -11,6 +12,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AutoencoderClassifier",
+    "AutoencoderOutlierDetector",
     "DenoisingAutoencoder",
     "SparseAutoencoder",
     "StackedAutoencoder",

@@ -33,6 +33,7 @@ SKOPS_TRUSTED_TYPES = [
     "skae._core.optimizers.SGD",
     "skae._core.training.TrainingHistory",
     "skae._denoising.DenoisingAutoencoder",
+    "skae._outlier.AutoencoderOutlierDetector",
     "skae._sparse.SparseAutoencoder",
     "skae._stacked.StackedAutoencoder",
     "skae._tied.TiedAutoencoder",

@@ -14,7 +14,11 @@ The exported graph is ``transform``: ``f(X @ components_.T + intercept_hidden_)`
 hidden activation f, in the dtype of the example input (float32 or float64); for a
 ``StackedAutoencoder`` the encoders one after the other; for an ``AutoencoderClassifier``
 the encoders, the softmax layer (``predict_proba``) and the most probable class
-(``predict``), with skl2onnx's usual ``zipmap`` option. A top-k reading of the code
+(``predict``), with skl2onnx's usual ``zipmap`` option; for an
+``AutoencoderOutlierDetector`` the outputs of scikit-learn's outlier detectors in
+skl2onnx, ``label`` (``predict``, +1 / -1) and ``scores`` (``decision_function``; add
+``offset_`` for ``score_samples``), through the scaling, the encoders and the decoders.
+A top-k reading of the code
 (``transform_k_factor``) is not exported. Sparse input
 is not part of ONNX: feed dense rows. Needs the ``onnx`` extra
 (``pip install "skae[onnx]"``).
@@ -28,22 +32,27 @@ try:
         OnnxAdd,
         OnnxArgMax,
         OnnxArrayFeatureExtractor,
+        OnnxCast,
+        OnnxDiv,
         OnnxIdentity,
+        OnnxLess,
         OnnxMatMul,
         OnnxMul,
         OnnxRelu,
         OnnxReshape,
         OnnxSigmoid,
         OnnxSoftmax,
+        OnnxSub,
         OnnxTanh,
     )
-    from skl2onnx.common.data_types import guess_numpy_type
+    from skl2onnx.common.data_types import Int64TensorType, guess_numpy_type
     from skl2onnx.common.shape_calculator import calculate_linear_classifier_output_shapes
 except ImportError as error:  # pragma: no cover - depends on the environment
     raise ImportError('skae.onnx needs skl2onnx and onnx: pip install "skae[onnx]"') from error
 
 from ._classifier import AutoencoderClassifier
 from ._denoising import DenoisingAutoencoder
+from ._outlier import AutoencoderOutlierDetector
 from ._sparse import SparseAutoencoder
 from ._stacked import StackedAutoencoder
 from ._tied import TiedAutoencoder
@@ -118,6 +127,71 @@ def _converter(scope, operator, container):
     hidden.add_to(scope, container)
 
 
+def _decode(estimator, code, dtype, op_version):
+    """The decoders ``g_l(a W*_l + c_l)`` from the top code down, as ONNX nodes."""
+    a = code
+    for decoder in _encoders(estimator)[::-1]:
+        weights = np.ascontiguousarray(decoder.decoder_components_, dtype=dtype)
+        bias = decoder.intercept_visible_.astype(dtype)
+        z = OnnxAdd(OnnxMatMul(a, weights, op_version=op_version), bias, op_version=op_version)
+        a = _activation(decoder.output_activation, z, op_version, None)
+    return a
+
+
+def _outlier_shape_calculator(operator):
+    """Outputs: ``label`` (N,) int64 and ``scores`` (N, 1) of the input's type."""
+    n_rows = operator.inputs[0].get_first_dimension()
+    operator.outputs[0].type = Int64TensorType([n_rows])
+    operator.outputs[1].type.shape = [n_rows, 1]
+
+
+def _outlier_converter(scope, operator, container):
+    """``predict`` and ``decision_function``: -sum_j (g(f(x~)) - x~)_j^2 - offset_."""
+    detector = operator.raw_operator
+    op_version = container.target_opset
+    X = operator.inputs[0]
+    dtype = _dtype(X)
+    scaled = OnnxDiv(
+        OnnxSub(X, detector.center_.astype(dtype), op_version=op_version),
+        detector.scale_.astype(dtype),
+        op_version=op_version,
+    )
+    autoencoder = detector.autoencoder_
+    reconstruction = _decode(
+        autoencoder, _encode(autoencoder, scaled, dtype, op_version), dtype, op_version
+    )
+    residual = OnnxSub(reconstruction, scaled, op_version=op_version)
+    squared = OnnxMul(residual, residual, op_version=op_version)
+    # the row sum as a product with ones: one node whatever the opset (ReduceSum moved its
+    # axes to an input in opset 13)
+    ones = np.ones((detector.n_features_in_, 1), dtype=dtype)
+    error = OnnxMatMul(squared, ones, op_version=op_version)
+    decision = OnnxSub(
+        np.array([-detector.offset_], dtype=dtype),
+        error,
+        op_version=op_version,
+        output_names=operator.outputs[1:2],
+    )
+    outlier = OnnxCast(
+        OnnxLess(decision, np.array([0], dtype=dtype), op_version=op_version),
+        to=7,  # INT64
+        op_version=op_version,
+    )
+    # +1 for an inlier, -1 for an outlier: 1 - 2 * outlier, one label per row
+    labels = OnnxReshape(
+        OnnxAdd(
+            OnnxMul(outlier, np.array([-2], dtype=np.int64), op_version=op_version),
+            np.array([1], dtype=np.int64),
+            op_version=op_version,
+        ),
+        np.array([-1], dtype=np.int64),
+        op_version=op_version,
+        output_names=operator.outputs[:1],
+    )
+    decision.add_to(scope, container)
+    labels.add_to(scope, container)
+
+
 def _classifier_converter(scope, operator, container):
     """``predict`` and ``predict_proba``: the encoders, then the softmax layer."""
     classifier = operator.raw_operator
@@ -161,6 +235,12 @@ def register_converters():
         calculate_linear_classifier_output_shapes,
         _classifier_converter,
         options={"zipmap": [True, False, "columns"], "nocl": [True, False]},
+    )
+    update_registered_converter(
+        AutoencoderOutlierDetector,
+        "SkaeAutoencoderOutlierDetector",
+        _outlier_shape_calculator,
+        _outlier_converter,
     )
 
 

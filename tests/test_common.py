@@ -4,6 +4,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skae import (
     AutoencoderClassifier,
+    AutoencoderOutlierDetector,
     DenoisingAutoencoder,
     SparseAutoencoder,
     StackedAutoencoder,
@@ -29,6 +30,7 @@ ESTIMATORS = [
         max_iter=100,
         random_state=0,
     ),
+    AutoencoderOutlierDetector(random_state=0),
 ]
 
 

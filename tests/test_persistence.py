@@ -14,6 +14,7 @@ from sklearn.exceptions import InconsistentVersionWarning
 import skae
 from skae import (
     AutoencoderClassifier,
+    AutoencoderOutlierDetector,
     DenoisingAutoencoder,
     SparseAutoencoder,
     StackedAutoencoder,
@@ -114,7 +115,8 @@ def test_skops_trusted_types_are_exactly_what_fitted_models_hold(X):
     sio = pytest.importorskip("skops.io")
     untrusted = set()
     models = [fitted(E, X, solver=solver) for E in ESTIMATORS for solver in SOLVERS]
-    for model in models + list(deep_models(X)):
+    detector = AutoencoderOutlierDetector(SparseAutoencoder(3, max_iter=2), random_state=0)
+    for model in models + list(deep_models(X)) + [detector.fit(X)]:
         found = set(sio.get_untrusted_types(data=sio.dumps(model)))
         assert found <= set(SKOPS_TRUSTED_TYPES), found - set(SKOPS_TRUSTED_TYPES)
         untrusted |= found

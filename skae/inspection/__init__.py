@@ -12,11 +12,13 @@ from ._displays import (
     mosaic,
 )
 from ._measures import filter_measures, infer_image_shape
+from ._outlier_display import OutlierExplanationDisplay
 
 __all__ = [
     "ActivationHistogramDisplay",
     "FilterDisplay",
     "LossCurveDisplay",
+    "OutlierExplanationDisplay",
     "ReconstructionDisplay",
     "filter_measures",
     "infer_image_shape",
