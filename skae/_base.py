@@ -339,17 +339,20 @@ def warn_if_tied_across_scales(estimator, X, stacklevel=6):
 def fit_init_to_data(network, theta, X):
     """Rescale a random start to the spread of X's features (data outside [0, 1] only).
 
-    Ng's uniform start assumes inputs of about unit size. Raw features of other scales
-    (say, areas in the thousands beside ratios below one) saturate every sigmoid unit
-    from the first step, and the codes learn little. Dividing the encoder's weights by
-    each feature's standard deviation and centring its biases on the mean gives every
-    unit the same start as on standardised data; the decoder starts at the mean of X.
-    Standardised data are left as they were (a spread of 1, a mean of 0). Data in
-    [0, 1] never come here, so that pixel models keep Ng's start exactly.
+    Ng's uniform start assumes inputs of about unit size. Raw features of larger
+    scales (say, areas in the thousands beside ratios below one) saturate every sigmoid
+    unit from the first step, and the codes learn little. Dividing the encoder's weights
+    by each feature's standard deviation where it exceeds 1, and centring the biases on
+    the mean, gives every unit about the start it has on standardised data; a linear
+    decoder starts at the mean of X. Standardised data keep their start (a spread of
+    1, a mean of 0). Data in [0, 1] never come here, so that pixel models keep Ng's
+    start exactly.
     """
     mean, spread = feature_moments(X)
-    spread = informative_spread(spread)
-    spread = np.where(np.isnan(spread), 1.0, spread).astype(theta.dtype)
+    # shrink wide features only: a narrow (or constant) feature keeps Ng's start, since
+    # magnifying its weights would make any later value of it dominate the code
+    spread = np.where(np.isfinite(spread), np.maximum(spread, 1.0), 1.0).astype(theta.dtype)
+    mean = np.where(np.isfinite(mean), mean, 0.0)
     mean = mean.astype(theta.dtype)
     params = network.unpack(theta)
     encoder, decoder = params[0], params[-1]

@@ -134,7 +134,9 @@ def _decode(estimator, code, dtype, op_version):
         weights = np.ascontiguousarray(decoder.decoder_components_, dtype=dtype)
         bias = decoder.intercept_visible_.astype(dtype)
         z = OnnxAdd(OnnxMatMul(a, weights, op_version=op_version), bias, op_version=op_version)
-        a = _activation(decoder.output_activation, z, op_version, None)
+        # the decoder the fit used: "auto" decided it from the data
+        output_activation = decoder._fitted_settings()["output_activation"]
+        a = _activation(output_activation, z, op_version, None)
     return a
 
 
