@@ -15,7 +15,7 @@ setting below. The test set is never used to choose anything.
 Examples
 --------
     # the table (1 seed, 2000 training images per class)
-    python benchmarks/outlier_mnist.py --data-home /work/shared/data/mnist --seeds 0 \
+    python benchmarks/outlier_mnist.py --data-home DIR --seeds 0 \
         --max-train 2000
     # the selection of skae's settings on the validation split
     python benchmarks/outlier_mnist.py --data-home ... --validate
