@@ -292,6 +292,9 @@ def warn_if_decoder_cannot_reconstruct(estimator, output_activation, X, stacklev
     )
 
 
+# a feature spread beyond which the random start is fitted to the data (fit_init_to_data)
+WIDE_SPREAD = 10.0
+
 # tied weights serve features whose spreads differ by less than this factor
 TIED_SPREAD_RATIO = 100.0
 
@@ -341,17 +344,18 @@ def fit_init_to_data(network, theta, X):
 
     Ng's uniform start assumes inputs of about unit size. Raw features of larger
     scales (say, areas in the thousands beside ratios below one) saturate every sigmoid
-    unit from the first step, and the codes learn little. Dividing the encoder's weights
-    by each feature's standard deviation where it exceeds 1, and centring the biases on
-    the mean, gives every unit about the start it has on standardised data; a linear
-    decoder starts at the mean of X. Standardised data keep their start (a spread of
-    1, a mean of 0). Data in [0, 1] never come here, so that pixel models keep Ng's
-    start exactly.
+    unit from the first step, and the codes learn little. When some feature spreads
+    wider than :data:`WIDE_SPREAD`, dividing the encoder's weights by each feature's
+    standard deviation and centring the biases on the mean gives every unit the start
+    it has on standardised data; a linear decoder starts at the mean of X. Data whose
+    features are all unit-sized or narrower (standardised data, scaled scores) keep
+    Ng's start, as do data in [0, 1], which never come here.
     """
     mean, spread = feature_moments(X)
-    # shrink wide features only: a narrow (or constant) feature keeps Ng's start, since
-    # magnifying its weights would make any later value of it dominate the code
-    spread = np.where(np.isfinite(spread), np.maximum(spread, 1.0), 1.0).astype(theta.dtype)
+    spread = informative_spread(spread)
+    if not np.nanmax(spread, initial=0.0) > WIDE_SPREAD:
+        return  # standardised or otherwise unit-sized features: Ng's start as it is
+    spread = np.where(np.isnan(spread), 1.0, spread).astype(theta.dtype)
     mean = np.where(np.isfinite(mean), mean, 0.0)
     mean = mean.astype(theta.dtype)
     params = network.unpack(theta)
