@@ -11,6 +11,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from test_interrupt import interrupt_at_call  # one Ctrl-C stand-in for the suite
 
 import skae._core.network as network_module
 from skae import (
@@ -231,19 +232,6 @@ def test_nested_warnings_name_the_parameter_the_user_holds(pixels):
     # the prefix is gone once the fit is over: a layer fitted on its own names its own
     layer = stack.autoencoders_[0]
     assert not hasattr(layer, "_parameter_prefix")
-
-
-def interrupt_at_call(monkeypatch, n_call):
-    original = network_module.Network.objective
-    calls = []
-
-    def objective(self, *args, **kwargs):
-        calls.append(1)
-        if len(calls) == n_call:
-            raise KeyboardInterrupt
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(network_module.Network, "objective", objective)
 
 
 def test_an_interrupt_of_the_greedy_phase_says_nothing_was_kept(pixels, monkeypatch):
