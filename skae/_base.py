@@ -543,11 +543,11 @@ class BaseAutoencoder(
                     "loss='cross_entropy' needs output_activation='sigmoid', got "
                     f"output_activation={self.output_activation!r}."
                 )
-            values = X.data if sp.issparse(X) else X
-            if values.size and (values.min() < 0 or values.max() > 1):
+            if not values_in_unit_interval(X):
+                low, high = value_range(X)
                 raise ValueError(
                     "loss='cross_entropy' needs X in [0, 1]; X has values in "
-                    f"[{values.min():.4g}, {values.max():.4g}]. Scale X (e.g. "
+                    f"[{low:.4g}, {high:.4g}]. Scale X (e.g. "
                     "MinMaxScaler) or use loss='squared_error'."
                 )
         kl_on = self.sparsity == "kl" and sparsity_weight > 0

@@ -351,8 +351,9 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         history = TrainingHistory()
         history.reset_stopping(self.early_stopping)
         with np.errstate(over="ignore", invalid="ignore"):
-            status = self._train(network, theta, X_train, y_train, classes, history, rng)
-        warn_training_status(self, status, history, self.solver, self._budget(X_train).max_iter)
+            budget = self._budget(X_train)
+            status = self._train(network, theta, X_train, y_train, classes, history, rng, budget)
+        warn_training_status(self, status, history, self.solver, budget.max_iter)
         if history.optimizer is not None:
             history.optimizer.params = None
 
@@ -367,7 +368,7 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         self.coef_ = params[-1].weights.copy()
         self.intercept_ = params[-1].bias.copy()
         self.classes_ = classes
-        self.max_iter_ = self._budget(X_train).max_iter
+        self.max_iter_ = budget.max_iter
         self._history = history
         self.n_iter_ = history.n_iter
         self.loss_curve_ = history.loss_curve
@@ -406,9 +407,8 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
             self.max_iter, self.solver, n_rows, self.batch_size, self.n_iter_no_change
         )
 
-    def _train(self, network, theta, X, y, classes, history, rng):
+    def _train(self, network, theta, X, y, classes, history, rng, budget):
         target = one_hot(y, classes, X.dtype)
-        budget = self._budget(X)
         if self.solver not in MINIBATCH_SOLVERS:
             return train_full_batch(
                 network,
