@@ -1,5 +1,6 @@
 """skae: scikit-learn compatible autoencoders on a NumPy backpropagation core."""
 
+from . import callbacks
 from ._classifier import AutoencoderClassifier
 from ._core import get_accelerator, set_accelerator
 from ._denoising import DenoisingAutoencoder
@@ -18,6 +19,7 @@ __all__ = [
     "StackedAutoencoder",
     "TiedAutoencoder",
     "__version__",
+    "callbacks",
     "get_accelerator",
     "set_accelerator",
 ]

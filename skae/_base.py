@@ -6,6 +6,9 @@ arithmetic and the training loops live in :mod:`skae._core`.
 
 import contextlib
 import copy
+import hashlib
+import os
+import sys
 import warnings
 from collections import namedtuple
 from numbers import Integral, Real
@@ -35,10 +38,12 @@ from ._core import (
     Autoencoder,
     Corruption,
     Layer,
+    PrintProgress,
+    SolverSettings,
+    TrainingData,
     TrainingHistory,
     make_sparsity,
-    train_full_batch,
-    train_minibatch,
+    train,
 )
 from ._persistence import PersistenceMixin, parameter_defaults
 from .utils._blocks import map_row_blocks
@@ -131,14 +136,16 @@ def estimator_label(estimator):
 
 
 @contextlib.contextmanager
-def nested_fit(estimator, prefix):
-    """Fit ``estimator`` as the ``prefix`` part of another: warnings name its parameters
-    with that prefix, and an interrupt is left to the owner to report."""
+def nested_fit(estimator, prefix, owner):
+    """Fit ``estimator`` as the ``prefix`` part of ``owner``: warnings name its parameters
+    with that prefix, it trains with the owner's callbacks too, and an interrupt
+    propagates as a KeyboardInterrupt for the owner to report."""
     estimator._parameter_prefix = prefix
+    estimator._inherited_callbacks = training_callbacks(owner, verbose=False)
     try:
         yield estimator
     finally:
-        del estimator._parameter_prefix
+        del estimator._parameter_prefix, estimator._inherited_callbacks
 
 
 def seed_unseeded(estimators, random_state):
@@ -157,13 +164,152 @@ def seed_unseeded(estimators, random_state):
             estimator.set_params(random_state=int(seed))
 
 
-def warn_training_status(estimator, status, history, solver, max_iter, stacklevel=6):
+# -- the one training path of every estimator -------------------------------------------
+# Constraints of the parameters that every trained estimator has (a stack's own
+# fine-tuning has them under ``fine_tune_`` names where they differ).
+TRAINING_CONSTRAINTS = {
+    "tol": [Interval(Real, 0, None, closed="left")],
+    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    "random_state": ["random_state"],
+    "verbose": ["verbose"],
+    "callbacks": [list, None],
+}
+SOLVER_CONSTRAINTS = {
+    "solver": [StrOptions(set(FULL_BATCH_METHODS) | set(OPTIMIZERS))],
+    "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+    "learning_rate": [StrOptions(set(LEARNING_RATE_SCHEDULES))],
+    "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+    "momentum": [Interval(Real, 0, 1, closed="left")],
+    "max_iter": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+}
+
+
+def training_callbacks(estimator, verbose=True):
+    """The estimator's own ``callbacks``, those of the estimator it is fitted inside
+    (:func:`nested_fit`), and (``verbose``) the verbose line."""
+    callbacks = list(estimator.get_params(deep=False).get("callbacks") or [])
+    callbacks += getattr(estimator, "_inherited_callbacks", [])
+    if verbose and estimator.verbose:
+        callbacks.append(PrintProgress())
+    return callbacks
+
+
+def _hash_array(digest, array):
+    if sp.issparse(array):
+        for part in (array.data, array.indices, array.indptr):
+            _hash_array(digest, part)
+        return
+    array = np.ascontiguousarray(array)
+    digest.update(f"{array.shape}{array.dtype}".encode())
+    digest.update(memoryview(array).cast("B"))
+
+
+def training_fingerprint(estimator, data, phase):
+    """A digest of what decides a training run: the estimator's class and parameters,
+    the phase, and the data. A checkpoint from another configuration or data differs."""
+    params = estimator.get_params(deep=False)
+    for name in ("callbacks", "verbose"):  # they do not change the result
+        params.pop(name, None)
+    if not isinstance(params.get("random_state"), Integral | None):
+        params["random_state"] = type(params["random_state"]).__name__
+    digest = hashlib.sha256(
+        f"{type(estimator).__name__} {phase} {sorted(params.items())}".encode()
+    )
+    _hash_array(digest, data.x)
+    if data.target is not None:
+        _hash_array(digest, data.target)
+    return digest.hexdigest()
+
+
+def fit_network(
+    estimator, network, theta, data, settings, *, history, rng, incremental, phase, snapshot
+):
+    """Train through the engine (:func:`skae._core.train`) and warn of a bad ending.
+
+    The one path from every estimator to the engine: the estimator validates and
+    builds the network, the data and the settings; this hands them over with its
+    callbacks and reports how training ended.
+
+    Parameters
+    ----------
+    estimator : estimator
+    network, theta, data, settings, history, rng, incremental
+        As :func:`skae._core.train` takes them.
+    phase : str
+        Which training of the estimator this is ("fit", "fine_tune"), prefixed with
+        where it sits in its owner (``ae1__fit``): callbacks see it as ``info["phase"]``,
+        a checkpoint keeps one file per phase.
+    snapshot : callable
+        ``snapshot()`` returns a fitted copy of the estimator as of the current
+        parameters (``info["model"]``, what a score on validation data evaluates).
+
+    Returns
+    -------
+    status : str
+    """
+    phase = parameter_path(estimator, phase)
+    context = {
+        "estimator": estimator_label(estimator),
+        "phase": phase,
+        "model": snapshot,
+        "fingerprint": lambda: training_fingerprint(estimator, data, phase),
+    }
+    status = train(
+        network,
+        theta,
+        data,
+        settings,
+        history=history,
+        rng=rng,
+        incremental=incremental,
+        callbacks=training_callbacks(estimator),
+        context=context,
+    )
+    if status == "max_iter" and incremental:
+        status = "converged"  # one epoch is what partial_fit asks for
+    warn_training_status(estimator, status, history, settings.solver, settings.max_iter)
+    if status == "interrupted" and getattr(estimator, "_parameter_prefix", ""):
+        raise KeyboardInterrupt  # a nested fit: its owner decides what is kept
+    return status
+
+
+def end_fit(estimator, status):
+    """After a whole fit (not one nested in another) that ended cleanly: callbacks with
+    an ``on_fit_end`` (a checkpoint removing its files) hear of it."""
+    if getattr(estimator, "_parameter_prefix", "") or status == "interrupted":
+        return
+    for callback in training_callbacks(estimator):
+        if callable(getattr(callback, "on_fit_end", None)):
+            callback.on_fit_end()
+
+
+_PACKAGE_DIRS = None
+
+
+def user_stacklevel():
+    """The ``stacklevel`` that makes a warning point at the first frame outside skae and
+    scikit-learn (the user's line), for the function that calls ``warnings.warn``."""
+    global _PACKAGE_DIRS
+    if _PACKAGE_DIRS is None:
+        import sklearn
+
+        _PACKAGE_DIRS = tuple(
+            os.path.dirname(module.__file__) + os.sep for module in (sys.modules["skae"], sklearn)
+        )
+    frame, level = sys._getframe(2), 2  # the warning function's caller
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIRS):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def warn_training_status(estimator, status, history, solver, max_iter):
     """The warning each way training can end badly deserves (none when it converged).
 
-    ``stacklevel`` 6 points at the user's line when called from a base estimator's
-    ``_fit``; a caller one frame deeper (a ``_train`` called by ``_fit``) passes 7.
-    Parameters are named as the user reaches them (:func:`parameter_path`); an interrupt
-    of a nested fit is reported by its owner.
+    The warnings point at the user's line (:func:`user_stacklevel`). Parameters are
+    named as the user reaches them (:func:`parameter_path`); an interrupt of a nested
+    fit is reported by its owner.
     """
     name = estimator_label(estimator)
     fine_tune = hasattr(estimator, "fine_tune_max_iter")  # a stack's own training
@@ -181,7 +327,7 @@ def warn_training_status(estimator, status, history, solver, max_iter, stackleve
             f"{name}: {solver_path}={solver!r} stopped at {max_iter_path}={max_iter} "
             f"{unit}before convergence; increase {max_iter_path}{auto}.",
             ConvergenceWarning,
-            stacklevel=stacklevel,
+            stacklevel=user_stacklevel(),
         )
     elif status == "diverged":
         step = "fine_tune_learning_rate" if fine_tune else "learning_rate_init"
@@ -190,7 +336,7 @@ def warn_training_status(estimator, status, history, solver, max_iter, stackleve
             f"{name}; training stopped and the last finite parameters were kept. Lower "
             f"{parameter_path(estimator, step)} (or scale X) and fit again.",
             RuntimeWarning,
-            stacklevel=stacklevel,
+            stacklevel=user_stacklevel(),
         )
     elif status == "interrupted" and not getattr(estimator, "_parameter_prefix", ""):
         kept = (
@@ -210,18 +356,18 @@ def warn_training_status(estimator, status, history, solver, max_iter, stackleve
             f"{name}: training interrupted by the user after {history.n_iter} "
             f"iterations; the parameters of {kept} were kept. {resume}",
             UserWarning,
-            stacklevel=stacklevel,
+            stacklevel=user_stacklevel(),
         )
 
 
-def warn_interrupted_before_fitting(owner, phase, stacklevel=4):
+def warn_interrupted_before_fitting(owner, phase):
     """An owner interrupted in a phase that cannot give a usable model: nothing is kept."""
     warnings.warn(
         f"{type(owner).__name__}: training interrupted by the user during {phase}; the "
         "estimator is left as it was before this fit (nothing usable to keep). Fit again "
         "to train it.",
         UserWarning,
-        stacklevel=stacklevel,
+        stacklevel=user_stacklevel(),
     )
 
 
@@ -235,12 +381,9 @@ def _rows_all_equal(rows):
     return not np.any(spread.toarray() if sp.issparse(spread) else spread)
 
 
-def warn_if_codes_constant(
-    estimator, network, theta, X, step_parameter="learning_rate_init", stacklevel=6
-):
+def warn_if_codes_constant(estimator, network, theta, X, step_parameter="learning_rate_init"):
     """Warn when distinct samples among the first rows of X all get the same code.
 
-    ``stacklevel`` as in :func:`warn_training_status`.
 
     Training can end finite and still useless: with too large a step every relu unit
     dies (the loss stays flat, ``transform`` returns zeros), and inputs far outside
@@ -266,16 +409,15 @@ def warn_if_codes_constant(
         "often from too large a step or from inputs far outside [0, 1]. Lower "
         f"{step_parameter} or scale X, and fit again.",
         RuntimeWarning,
-        stacklevel=stacklevel,
+        stacklevel=user_stacklevel(),
     )
 
 
-def warn_if_decoder_cannot_reconstruct(estimator, output_activation, X, stacklevel=6):
+def warn_if_decoder_cannot_reconstruct(estimator, output_activation, X):
     """Warn when X holds values the decoder's activation can never produce.
 
     A sigmoid decoder on standardised data, say: the loss cannot reach the negative
     values, training spends the units on what it can fit, and nothing else says so.
-    ``stacklevel`` as in :func:`warn_training_status`.
     """
     low, high = OUTPUT_RANGES[output_activation]
     x_low, x_high = value_range(X)
@@ -288,7 +430,7 @@ def warn_if_decoder_cannot_reconstruct(estimator, output_activation, X, stacklev
         f"reconstruction can never reach. Set {name}='auto' (a linear decoder for data "
         "outside [0, 1]) or 'identity', or scale X into the decoder's range.",
         UserWarning,
-        stacklevel=stacklevel,
+        stacklevel=user_stacklevel(),
     )
 
 
@@ -314,7 +456,7 @@ def feature_moments(X):
         return X.mean(axis=0), X.std(axis=0)
 
 
-def warn_if_tied_across_scales(estimator, X, stacklevel=6):
+def warn_if_tied_across_scales(estimator, X):
     """Warn when tied weights must serve features of very different spreads.
 
     With W* = W^T one weight both reads a feature into the code and writes it back: a
@@ -336,7 +478,7 @@ def warn_if_tied_across_scales(estimator, X, stacklevel=6):
         "Standardise X first (StandardScaler), or set "
         f"{parameter_path(estimator, 'tied')}=False.",
         UserWarning,
-        stacklevel=stacklevel,
+        stacklevel=user_stacklevel(),
     )
 
 
@@ -455,22 +597,9 @@ class BaseAutoencoder(
         "transform_k_factor": [Interval(Real, 1, None, closed="left"), None],
         "noise": [StrOptions(set(NOISES))],
         "noise_level": [Interval(Real, 0, None, closed="left")],
-        "solver": [StrOptions(set(FULL_BATCH_METHODS) | MINIBATCH_SOLVERS)],
-        "batch_size": [
-            Interval(Integral, 1, None, closed="left"),
-            StrOptions({"auto"}),
-        ],
-        "learning_rate": [StrOptions(set(LEARNING_RATE_SCHEDULES))],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "momentum": [Interval(Real, 0, 1, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        **SOLVER_CONSTRAINTS,
+        **TRAINING_CONSTRAINTS,
         "chunk_size": [Interval(Integral, 1, None, closed="left"), None],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
         "warm_start": ["boolean"],
     }
 
@@ -807,52 +936,52 @@ class BaseAutoencoder(
         budget = training_budget(
             self.max_iter, self.solver, X.shape[0], self.batch_size, self.n_iter_no_change
         )
-        # overflow is detected and handled (status "diverged"): no NumPy warnings
-        with np.errstate(over="ignore", invalid="ignore"):
-            if self.solver in MINIBATCH_SOLVERS:
-                status = self._train_minibatch(
-                    network, theta, X, history, rng, incremental, budget
-                )
-            else:
-                status = train_full_batch(
-                    network,
-                    theta,
-                    X,
-                    method=self.solver,
-                    max_iter=budget.max_iter,
-                    tol=self.tol,
-                    history=history,
-                    rng=rng,
-                    corruption=self._corruption(0),
-                    chunk_size=self.chunk_size,
-                    verbose=self.verbose,
-                    relative_tol=budget.relative_tol,
-                    n_iter_no_change=budget.n_iter_no_change,
-                )
-        if status == "max_iter" and incremental:
-            status = "converged"  # one epoch is what partial_fit asks for
-        warn_training_status(self, status, history, self.solver, budget.max_iter)
+        data, solver_settings = self._training_data(X, network, rng, incremental, budget)
+        status = fit_network(
+            self,
+            network,
+            theta,
+            data,
+            solver_settings,
+            history=history,
+            rng=rng,
+            incremental=incremental,
+            phase="fit",
+            snapshot=lambda: self._snapshot(network, theta, settings),
+        )
         if status in ("converged", "max_iter") and not incremental:
             warn_if_codes_constant(self, network, theta, X)
-        if history.optimizer is not None:
-            history.optimizer.params = None  # keep the state, not a stale parameter vector
-        self._store_params(network, theta)
-        self._store_data_settings(settings)
+        self._expose(network, theta, settings)
         self.max_iter_ = 1 if incremental else budget.max_iter
         self._commit_history(history, rng, status)
+        end_fit(self, status)
         return self
 
+    def _expose(self, network, theta, settings):
+        """Make the trained parameters and the decided settings the fitted model's."""
+        self._store_params(network, theta)
+        self._store_data_settings(settings)
+
+    def _snapshot(self, network, theta, settings):
+        """A fitted copy of this estimator with the parameters ``theta`` (for callbacks)."""
+        model = copy.copy(self)
+        model._expose(network, theta.copy(), settings)
+        return model
+
     def _commit_history(self, history, rng, status):
-        self._history, self._rng, self._status = history, rng, status
+        self._history, self._rng = history, rng
         self.n_iter_ = history.n_iter
         self.loss_curve_ = history.loss_curve
+        self.history_ = history.records
         self.best_loss_ = history.best_loss
         self.validation_scores_ = history.validation_scores
         self.best_validation_score_ = history.best_validation_score
 
-    def _train_minibatch(self, network, theta, X, history, rng, incremental, budget):
+    def _training_data(self, X, network, rng, incremental, budget):
+        """The engine's :class:`~skae._core.TrainingData` and
+        :class:`~skae._core.SolverSettings` of a fit on X (less its validation rows)."""
         validation = None
-        if self.early_stopping and not incremental:
+        if self.early_stopping and not incremental and self.solver in MINIBATCH_SOLVERS:
             order = rng.permutation(X.shape[0])
             n_val = self._n_validation(X.shape[0])
             X_val, X = X[order[:n_val]], X[order[n_val:]]
@@ -860,27 +989,22 @@ class BaseAutoencoder(
             def validation(theta):
                 return -network.sample_losses(theta, X_val).mean()
 
-        return train_minibatch(
-            network,
-            theta,
-            X,
+        data = TrainingData(
+            X, corruption=self._corruption(0), chunk_size=self.chunk_size, validation=validation
+        )
+        settings = SolverSettings(
             solver=self.solver,
-            learning_rate=self.learning_rate_init,
-            schedule=self.learning_rate,
-            sparsity_start=self._sparsity_start(),
-            momentum=self.momentum,
-            batch_size=minibatch_size(self.batch_size, X.shape[0]),
             max_iter=budget.max_iter,
             tol=self.tol,
             n_iter_no_change=budget.n_iter_no_change,
-            history=history,
-            rng=rng,
-            incremental=incremental,
-            corruption=self._corruption(0),
-            validation=validation,
-            verbose=self.verbose,
             relative_tol=budget.relative_tol,
+            learning_rate=self.learning_rate_init,
+            momentum=self.momentum,
+            schedule=self.learning_rate,
+            batch_size=minibatch_size(self.batch_size, X.shape[0]),
+            sparsity_start=self._sparsity_start(),
         )
+        return data, settings
 
     def _n_validation(self, n_samples):
         return int(round(self.validation_fraction * n_samples))
@@ -1109,6 +1233,9 @@ default={output_activation!r}
         1 prints one line per epoch (per iteration for full-batch solvers).
     warm_start : bool, default={warm_start}
         Continue from the fitted parameters on the next call to fit.
+    callbacks : list of callbacks or None, default={callbacks}
+        Objects called during training (see :mod:`skae.callbacks`: a progress bar,
+        scores on validation data, checkpoints that resume a killed fit).
 """
 
 ATTRIBUTES_DOC = """
@@ -1128,6 +1255,10 @@ ATTRIBUTES_DOC = """
         Iterations (full batch) or epochs (minibatch) run.
     loss_curve_ : list of float
         Objective after each iteration or epoch (with its penalties).
+    history_ : list of dict
+        Every figure of every epoch (iteration): ``epoch``, ``loss``, ``elapsed``
+        (seconds since the fit began) and, where there are some, ``validation_score``,
+        ``learning_rate`` and the scores that callbacks add.
     best_loss_ : float
         Lowest training loss of a minibatch solver (inf for full-batch solvers).
     validation_scores_ : list of float or None

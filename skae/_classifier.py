@@ -11,9 +11,12 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import (
-    FULL_BATCH_SOLVERS,
     MINIBATCH_SOLVERS,
+    SOLVER_CONSTRAINTS,
+    TRAINING_CONSTRAINTS,
     BaseAutoencoder,
+    end_fit,
+    fit_network,
     minibatch_size,
     nested_fit,
     new_generator,
@@ -21,17 +24,15 @@ from ._base import (
     seed_unseeded,
     training_budget,
     warn_interrupted_before_fitting,
-    warn_training_status,
 )
 from ._core import (
-    LEARNING_RATE_SCHEDULES,
     Autoencoder,
     Dropout,
     Layer,
     Network,
+    SolverSettings,
+    TrainingData,
     TrainingHistory,
-    train_full_batch,
-    train_minibatch,
 )
 from ._persistence import PersistenceMixin
 from ._stacked import StackedAutoencoder, check_autoencoder_steps, layer_settings
@@ -113,6 +114,10 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         own ``random_state`` is None (as scikit-learn's meta-estimators seed their
         sub-estimators).
     verbose : int, default=0
+    callbacks : list of callbacks or None, default=None
+        Objects called during training (see :mod:`skae.callbacks`: a progress bar,
+        scores on validation data, checkpoints to resume a killed fit); the
+        pretraining of ``autoencoder`` hears them too.
 
     Attributes
     ----------
@@ -126,6 +131,10 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
     max_iter_ : int
         The fine-tuning budget used, as ``max_iter`` set or "auto" decided it.
     loss_curve_ : list of float
+    history_ : list of dict
+        Every figure of every epoch (iteration) of the last training: ``epoch``,
+        ``loss``, ``elapsed`` and, where there are some, ``validation_score``,
+        ``learning_rate`` and the scores callbacks add.
     validation_scores_ : list of float or None
         Validation accuracy per epoch with early stopping.
     best_validation_score_ : float or None
@@ -150,18 +159,8 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         "alpha": [Interval(Real, 0, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "input_dropout": [Interval(Real, 0, 1, closed="left")],
-        "solver": [StrOptions(set(FULL_BATCH_SOLVERS) | MINIBATCH_SOLVERS)],
-        "learning_rate": [StrOptions(set(LEARNING_RATE_SCHEDULES))],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "momentum": [Interval(Real, 0, 1, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "max_iter": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
+        **SOLVER_CONSTRAINTS,
+        **TRAINING_CONSTRAINTS,
     }
 
     def __init__(
@@ -185,6 +184,7 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         validation_fraction=0.1,
         random_state=None,
         verbose=0,
+        callbacks=None,
     ):
         self.autoencoder = autoencoder
         self.unlabeled = unlabeled
@@ -204,6 +204,7 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.random_state = random_state
         self.verbose = verbose
+        self.callbacks = callbacks
 
     # -- the network ---------------------------------------------------------------
     def _check_autoencoder(self):
@@ -330,36 +331,53 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         theta = network.init_params(rng)
         if self.pretrain is True:
             try:
-                with nested_fit(autoencoder, "autoencoder__"):
+                with nested_fit(autoencoder, "autoencoder__", owner=self):
                     autoencoder.fit(X)
-                interrupted = autoencoder._status == "interrupted"
             except KeyboardInterrupt:
-                interrupted = True
-            if interrupted:
                 # fine-tuning a half-pretrained network is not what the user asked for
-                warn_interrupted_before_fitting(self, "the pretraining", stacklevel=6)
-                raise KeyboardInterrupt
+                warn_interrupted_before_fitting(self, "the pretraining")
+                raise
         if self.pretrain:
             params = network.unpack(theta)
             for index, encoder in enumerate(_encoders(autoencoder)):
                 weights, bias = encoder._layer_params()[0]
                 params[index].weights[...] = weights
                 params[index].bias[...] = bias
+        else:
+            self._mark_fitted(autoencoder, X)
 
         # every row labelled (the usual case): no copy of X
         X_train, y_train = (X, y) if labelled.all() else (X[labelled], y[labelled])
         history = TrainingHistory()
         history.reset_stopping(self.early_stopping)
-        with np.errstate(over="ignore", invalid="ignore"):
-            budget = self._budget(X_train)
-            status = self._train(network, theta, X_train, y_train, classes, history, rng, budget)
-        warn_training_status(self, status, history, self.solver, budget.max_iter)
-        if history.optimizer is not None:
-            history.optimizer.params = None
+        budget = self._budget(X_train)
+        data = self._training_data(network, X_train, y_train, classes, rng)
+        status = fit_network(
+            self,
+            network,
+            theta,
+            data,
+            self._solver_settings(budget, data.x.shape[0]),
+            history=history,
+            rng=rng,
+            incremental=False,
+            phase="fine_tune",
+            snapshot=lambda: self._snapshot(autoencoder, network, theta, classes),
+        )
+        self._expose(autoencoder, network, theta, classes)
+        self.max_iter_ = budget.max_iter
+        self._history = history
+        self.n_iter_ = history.n_iter
+        self.loss_curve_ = history.loss_curve
+        self.history_ = history.records
+        self.validation_scores_ = history.validation_scores
+        self.best_validation_score_ = history.best_validation_score
+        end_fit(self, status)
+        return self
 
-        # commit: the fine-tuned encoders go back into the autoencoder
-        if self.pretrain is False:
-            self._mark_fitted(autoencoder, X)
+    def _expose(self, autoencoder, network, theta, classes):
+        """The fine-tuned encoders go back into ``autoencoder``; the softmax layer
+        becomes ``coef_`` and ``intercept_``."""
         params = network.unpack(theta)
         for index, encoder in enumerate(_encoders(autoencoder)):
             decoder = encoder._layer_params()[1]
@@ -368,13 +386,12 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         self.coef_ = params[-1].weights.copy()
         self.intercept_ = params[-1].bias.copy()
         self.classes_ = classes
-        self.max_iter_ = budget.max_iter
-        self._history = history
-        self.n_iter_ = history.n_iter
-        self.loss_curve_ = history.loss_curve
-        self.validation_scores_ = history.validation_scores
-        self.best_validation_score_ = history.best_validation_score
-        return self
+
+    def _snapshot(self, autoencoder, network, theta, classes):
+        """A fitted copy of the classifier with the parameters ``theta`` (callbacks)."""
+        model = copy.copy(self)
+        model._expose(copy.deepcopy(autoencoder), network, theta, classes)
+        return model
 
     def _mark_fitted(self, autoencoder, X):
         """Give an autoencoder that was not pretrained the attributes of a fitted one."""
@@ -407,57 +424,40 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
             self.max_iter, self.solver, n_rows, self.batch_size, self.n_iter_no_change
         )
 
-    def _train(self, network, theta, X, y, classes, history, rng, budget):
-        target = one_hot(y, classes, X.dtype)
-        if self.solver not in MINIBATCH_SOLVERS:
-            return train_full_batch(
-                network,
-                theta,
-                X,
-                method=self.solver,
-                max_iter=budget.max_iter,
-                tol=self.tol,
-                history=history,
-                rng=rng,
-                target=target,
-                verbose=self.verbose,
-                relative_tol=budget.relative_tol,
-                n_iter_no_change=budget.n_iter_no_change,
-            )
-        validation = None
-        if self.early_stopping:
-            train_rows, val_rows = train_test_split(
-                np.arange(X.shape[0]),
-                test_size=self.validation_fraction,
-                stratify=y,
-                random_state=int(rng.integers(np.iinfo(np.int32).max)),
-            )
-            X_val, y_val = X[val_rows], y[val_rows]
-            X, target = X[train_rows], target[train_rows]
-
-            def validation(theta):
-                predicted = classes[np.argmax(network.predict(theta, X_val), axis=1)]
-                return float(np.mean(predicted == y_val))
-
-        return train_minibatch(
-            network,
-            theta,
-            X,
+    def _solver_settings(self, budget, n_train):
+        return SolverSettings(
             solver=self.solver,
-            learning_rate=self.learning_rate_init,
-            schedule=self.learning_rate,
-            momentum=self.momentum,
-            batch_size=minibatch_size(self.batch_size, X.shape[0]),
             max_iter=budget.max_iter,
             tol=self.tol,
             n_iter_no_change=budget.n_iter_no_change,
-            history=history,
-            rng=rng,
-            target=target,
-            dropout=Dropout() if self.dropout > 0 or self.input_dropout > 0 else None,
-            validation=validation,
-            verbose=self.verbose,
             relative_tol=budget.relative_tol,
+            learning_rate=self.learning_rate_init,
+            momentum=self.momentum,
+            schedule=self.learning_rate,
+            batch_size=minibatch_size(self.batch_size, n_train),
+        )
+
+    def _training_data(self, network, X, y, classes, rng):
+        """The labelled rows and their one-hot targets, less a stratified validation
+        split with early stopping (scored on its accuracy)."""
+        target = one_hot(y, classes, X.dtype)
+        dropout = Dropout() if self.dropout > 0 or self.input_dropout > 0 else None
+        if not self.early_stopping:
+            return TrainingData(X, target=target, dropout=dropout)
+        train_rows, val_rows = train_test_split(
+            np.arange(X.shape[0]),
+            test_size=self.validation_fraction,
+            stratify=y,
+            random_state=int(rng.integers(np.iinfo(np.int32).max)),
+        )
+        X_val, y_val = X[val_rows], y[val_rows]
+
+        def validation(theta):
+            predicted = classes[np.argmax(network.predict(theta, X_val), axis=1)]
+            return float(np.mean(predicted == y_val))
+
+        return TrainingData(
+            X[train_rows], target=target[train_rows], dropout=dropout, validation=validation
         )
 
     # -- prediction --------------------------------------------------------------------

@@ -55,5 +55,6 @@ class DenoisingAutoencoder(BaseAutoencoder):
         random_state=None,
         verbose=0,
         warm_start=False,
+        callbacks=None,
     ):
         super().__init__(**init_arguments(locals()))

@@ -58,5 +58,6 @@ class SparseAutoencoder(BaseAutoencoder):
         random_state=None,
         verbose=0,
         warm_start=False,
+        callbacks=None,
     ):
         super().__init__(**init_arguments(locals()))

@@ -1,7 +1,7 @@
 """StackedAutoencoder: greedy layer-wise pretraining, then end-to-end fine-tuning."""
 
 import copy
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from sklearn.base import (
@@ -16,10 +16,13 @@ from sklearn.utils.metaestimators import _BaseComposition
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._base import (
-    FULL_BATCH_SOLVERS,
     MINIBATCH_SOLVERS,
+    SOLVER_CONSTRAINTS,
+    TRAINING_CONSTRAINTS,
     BaseAutoencoder,
     ReconstructionScoreMixin,
+    end_fit,
+    fit_network,
     minibatch_size,
     nested_fit,
     new_generator,
@@ -28,9 +31,8 @@ from ._base import (
     training_budget,
     warn_if_codes_constant,
     warn_interrupted_before_fitting,
-    warn_training_status,
 )
-from ._core import Network, TrainingHistory, train_full_batch, train_minibatch
+from ._core import Network, SolverSettings, TrainingData, TrainingHistory
 from ._persistence import PersistenceMixin
 
 
@@ -148,6 +150,10 @@ class StackedAutoencoder(
         scikit-learn's meta-estimators seed their sub-estimators), so that this one
         parameter makes a fit reproducible; a layer's own ``random_state`` wins.
     verbose : int, default=0
+    callbacks : list of callbacks or None, default=None
+        Objects called during training (see :mod:`skae.callbacks`: a progress bar,
+        scores on validation data, checkpoints to resume a killed fit); the layers'
+        pretraining hears them too, with its phase in ``info["phase"]``.
 
     Attributes
     ----------
@@ -161,6 +167,10 @@ class StackedAutoencoder(
         The fine-tuning budget of the last fit, as ``fine_tune_max_iter`` set or "auto"
         decided it.
     loss_curve_ : list of float
+    history_ : list of dict
+        Every figure of every epoch (iteration) of the last training: ``epoch``,
+        ``loss``, ``elapsed`` and, where there are some, ``validation_score``,
+        ``learning_rate`` and the scores callbacks add.
         Fine-tuning objective per epoch (iteration).
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -183,16 +193,10 @@ class StackedAutoencoder(
     _parameter_constraints = {
         "steps": [list],
         "fine_tune_max_iter": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
-        "fine_tune_solver": [StrOptions(set(FULL_BATCH_SOLVERS) | MINIBATCH_SOLVERS)],
-        "fine_tune_learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "fine_tune_batch_size": [
-            Interval(Integral, 1, None, closed="left"),
-            StrOptions({"auto"}),
-        ],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
+        "fine_tune_solver": SOLVER_CONSTRAINTS["solver"],
+        "fine_tune_learning_rate": SOLVER_CONSTRAINTS["learning_rate_init"],
+        "fine_tune_batch_size": SOLVER_CONSTRAINTS["batch_size"],
+        **TRAINING_CONSTRAINTS,
     }
 
     def __init__(
@@ -207,6 +211,7 @@ class StackedAutoencoder(
         n_iter_no_change=10,
         random_state=None,
         verbose=0,
+        callbacks=None,
     ):
         self.steps = steps
         self.fine_tune_max_iter = fine_tune_max_iter
@@ -217,6 +222,7 @@ class StackedAutoencoder(
         self.n_iter_no_change = n_iter_no_change
         self.random_state = random_state
         self.verbose = verbose
+        self.callbacks = callbacks
 
     def get_params(self, deep=True):
         """Parameters of the stack and, with ``deep``, of each step as ``name__param``."""
@@ -266,27 +272,28 @@ class StackedAutoencoder(
         codes = X
         prefix = getattr(self, "_parameter_prefix", "")
         for (name, _), autoencoder in zip(self.steps, autoencoders, strict=True):
-            with nested_fit(autoencoder, f"{prefix}{name}__"):
-                autoencoder.fit(codes)
-            if autoencoder._status == "interrupted":
+            try:
+                with nested_fit(autoencoder, f"{prefix}{name}__", owner=self):
+                    autoencoder.fit(codes)
+            except KeyboardInterrupt:
                 # a stack needs every layer: the greedy phase leaves nothing usable
                 if not prefix:  # a nested stack's owner reports it
                     warn_interrupted_before_fitting(
-                        self, f"the greedy pretraining of step {name!r}", stacklevel=6
+                        self, f"the greedy pretraining of step {name!r}"
                     )
-                raise KeyboardInterrupt
+                raise
             codes = autoencoder.transform(codes)
         history = TrainingHistory()
         rng = new_generator(self.random_state)
         if self.fine_tune_max_iter != 0:
             network = unrolled_network(autoencoders, X.shape[1], X.dtype)
             theta = network.pack(fitted_layer_params(autoencoders))
-            status = self._train(network, theta, X, history, rng, incremental=False)
+            status = self._train(network, theta, X, history, rng, autoencoders, incremental=False)
             store_unrolled_params(autoencoders, network, theta)
         else:
             self.max_iter_, status = 0, "converged"
         self._commit(autoencoders, history, rng)
-        self._status = status  # an owner (a classifier) reads an interrupt from it
+        end_fit(self, status)
         return self
 
     def _commit(self, autoencoders, history, rng):
@@ -297,10 +304,21 @@ class StackedAutoencoder(
         self._history, self._rng = history, rng
         self.n_iter_ = history.n_iter
         self.loss_curve_ = history.loss_curve
+        self.history_ = history.records
 
-    def _train(self, network, theta, X, history, rng, incremental):
+    def _snapshot(self, autoencoders, network, theta):
+        """A fitted copy of the stack with the unrolled parameters ``theta`` (callbacks)."""
+        model = copy.copy(self)
+        layers = copy.deepcopy(autoencoders)
+        store_unrolled_params(layers, network, theta)
+        model.autoencoders_ = layers
+        model.named_autoencoders_ = {
+            name: ae for (name, _), ae in zip(self.steps, layers, strict=True)
+        }
+        return model
+
+    def _train(self, network, theta, X, history, rng, autoencoders, incremental):
         first = self.steps[0][1]
-        corruption = first._corruption(0)
         budget = training_budget(
             self.fine_tune_max_iter,
             self.fine_tune_solver,
@@ -308,54 +326,31 @@ class StackedAutoencoder(
             self.fine_tune_batch_size,
             self.n_iter_no_change,
         )
-        with np.errstate(over="ignore", invalid="ignore"):
-            if self.fine_tune_solver in MINIBATCH_SOLVERS:
-                status = train_minibatch(
-                    network,
-                    theta,
-                    X,
-                    solver=self.fine_tune_solver,
-                    learning_rate=self.fine_tune_learning_rate,
-                    batch_size=minibatch_size(self.fine_tune_batch_size, X.shape[0]),
-                    max_iter=max(1, budget.max_iter),
-                    tol=self.tol,
-                    n_iter_no_change=budget.n_iter_no_change,
-                    history=history,
-                    rng=rng,
-                    incremental=incremental,
-                    corruption=corruption,
-                    verbose=self.verbose,
-                    relative_tol=budget.relative_tol,
-                )
-            else:
-                status = train_full_batch(
-                    network,
-                    theta,
-                    X,
-                    method=self.fine_tune_solver,
-                    max_iter=budget.max_iter,
-                    tol=self.tol,
-                    history=history,
-                    rng=rng,
-                    corruption=corruption,
-                    chunk_size=first.chunk_size,
-                    verbose=self.verbose,
-                    relative_tol=budget.relative_tol,
-                    n_iter_no_change=budget.n_iter_no_change,
-                )
-        self.max_iter_ = 1 if incremental else budget.max_iter
-        if status == "max_iter" and incremental:
-            status = "converged"
-        # stacklevel 7: _train is one frame below _fit and _partial_fit
-        warn_training_status(
-            self, status, history, self.fine_tune_solver, budget.max_iter, stacklevel=7
+        data = TrainingData(X, corruption=first._corruption(0), chunk_size=first.chunk_size)
+        settings = SolverSettings(
+            solver=self.fine_tune_solver,
+            max_iter=max(1, budget.max_iter),
+            tol=self.tol,
+            n_iter_no_change=budget.n_iter_no_change,
+            relative_tol=budget.relative_tol,
+            learning_rate=self.fine_tune_learning_rate,
+            batch_size=minibatch_size(self.fine_tune_batch_size, X.shape[0]),
         )
+        status = fit_network(
+            self,
+            network,
+            theta,
+            data,
+            settings,
+            history=history,
+            rng=rng,
+            incremental=incremental,
+            phase="fine_tune",
+            snapshot=lambda: self._snapshot(autoencoders, network, theta),
+        )
+        self.max_iter_ = 1 if incremental else budget.max_iter
         if status in ("converged", "max_iter") and not incremental:
-            warn_if_codes_constant(
-                self, network, theta, X, "fine_tune_learning_rate", stacklevel=7
-            )
-        if history.optimizer is not None:
-            history.optimizer.params = None
+            warn_if_codes_constant(self, network, theta, X, "fine_tune_learning_rate")
         return status
 
     def _check_minibatch_solver(self):
@@ -411,7 +406,7 @@ class StackedAutoencoder(
             network = unrolled_network(autoencoders, X.shape[1], X.dtype)
             theta = network.pack(fitted_layer_params(autoencoders))
             history = copy.deepcopy(self._history)
-        self._train(network, theta, X, history, rng, incremental=True)
+        self._train(network, theta, X, history, rng, autoencoders, incremental=True)
         store_unrolled_params(autoencoders, network, theta)
         self._commit(autoencoders, history, rng)
         return self

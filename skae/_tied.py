@@ -56,5 +56,6 @@ class TiedAutoencoder(BaseAutoencoder):
         random_state=None,
         verbose=0,
         warm_start=False,
+        callbacks=None,
     ):
         super().__init__(**init_arguments(locals()))

@@ -467,14 +467,14 @@ def _record_final_selection(monkeypatch):
     import skae._base
 
     final = []
-    original = skae._base.train_minibatch
+    original = skae._base.train
 
     def recording(network, *args, **kwargs):
         status = original(network, *args, **kwargs)
         final.append(network.layers[0].sparsity.level)
         return status
 
-    monkeypatch.setattr(skae._base, "train_minibatch", recording)
+    monkeypatch.setattr(skae._base, "train", recording)
     return final
 
 
@@ -545,7 +545,9 @@ def test_no_annealing_is_the_plain_fit(X):
 
 
 def test_an_interrupted_annealing_leaves_the_layer_at_its_target(X):
-    from skae._core import Autoencoder, TrainingHistory, train_minibatch
+    from engine_adapter import train_minibatch
+
+    from skae._core import Autoencoder, TrainingHistory
 
     network = Autoencoder(64, 20, activation="relu", sparsity="top_k", sparsity_target=0.1)
     theta = network.init_params(np.random.default_rng(0))

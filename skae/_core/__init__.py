@@ -9,9 +9,12 @@ from .optimizers import OPTIMIZERS
 from .training import (
     FULL_BATCH_METHODS,
     LEARNING_RATE_SCHEDULES,
+    STATUSES,
+    PrintProgress,
+    SolverSettings,
+    TrainingData,
     TrainingHistory,
-    train_full_batch,
-    train_minibatch,
+    train,
 )
 
 __all__ = [
@@ -25,6 +28,7 @@ __all__ = [
     "NOISES",
     "OPTIMIZERS",
     "RECONSTRUCTION_LOSSES",
+    "STATUSES",
     "SAMPLE_LOSSES",
     "SPARSITY_MAPS",
     "Autoencoder",
@@ -33,10 +37,12 @@ __all__ = [
     "Layer",
     "LayerParams",
     "Network",
+    "PrintProgress",
+    "SolverSettings",
+    "TrainingData",
     "TrainingHistory",
     "get_accelerator",
     "make_sparsity",
     "set_accelerator",
-    "train_full_batch",
-    "train_minibatch",
+    "train",
 ]

@@ -1,16 +1,41 @@
-"""The training loops that every skae model trains through: full batch and minibatch.
+"""The training engine that every skae model trains through: full batch and minibatch.
 
-They know a :class:`~skae._core.network.Network`, a flat parameter vector ``theta`` that
-they update in place, and a :class:`TrainingHistory` that they extend. They return how
-training ended, one of ``STATUSES``; the estimators turn that into warnings. A
-KeyboardInterrupt after at least one completed epoch (iteration) keeps what was trained:
-``theta`` and the history are put back as they were at the end of the last completed
-epoch (the best epoch under early stopping), and the status is "interrupted". An
-interrupt before that, or any other error, propagates.
+:func:`train` takes a :class:`~skae._core.network.Network`, a flat parameter vector
+``theta`` that it updates in place, the data (:class:`TrainingData`), the solver's
+settings (:class:`SolverSettings`), a :class:`TrainingHistory` that it extends, and
+callbacks; it returns how training ended, one of ``STATUSES`` (the estimators turn that
+into warnings).
+
+Callbacks are any objects with some of these methods, called with one ``info`` dict::
+
+    on_train_begin(info)    once, before the first epoch
+    on_epoch_begin(info)    before each epoch (iteration of a full-batch solver)
+    on_batch_begin(info)    before each minibatch
+    on_epoch_end(info)      after each epoch; returning True ends training normally,
+                            keeping that epoch
+    on_train_end(info)      once, however training ended (``info["status"]``)
+
+``info`` carries ``epoch`` (epochs completed, counted over warm starts), ``n_epochs``
+(this fit's budget), ``loss``, ``validation_score`` (None without validation rows),
+``elapsed`` (seconds), ``figures`` (this epoch's record in the history, where a callback
+may add its own figures), ``history``, ``network``, ``params`` (``theta``, read only),
+``optimizer`` and ``run`` (the running loop, whose :meth:`MinibatchRun.state` a
+checkpoint saves), and whatever the caller puts in ``context`` (the estimators add its
+label, phase and a fitted copy of the model so far). The step-size schedule, the
+sparsity annealing, the stopping rule and the verbose line are such callbacks too
+(:class:`CosineStepSize`, :class:`SparsityAnnealing`, :class:`StoppingRule`,
+:class:`PrintProgress`).
+
+What stays in the engine, transactional: a non-finite loss or a KeyboardInterrupt after
+at least one completed epoch (iteration) puts ``theta``, the optimiser and the history
+back as they were at the end of the last completed epoch (the best epoch under early
+stopping), with status "diverged" or "interrupted". An interrupt before that, or any
+other error, propagates.
 """
 
 import math
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.optimize
@@ -26,6 +51,78 @@ LEARNING_RATE_SCHEDULES = ("constant", "cosine")
 # With noise, a full-batch solver sees one fixed corruption per run of this many
 # iterations (a line search needs a fixed objective), then a fresh draw.
 NOISE_REDRAW_ITERATIONS = 10
+# noise rounds whose ends the relative stopping test of a full-batch run compares
+NOISE_STALLED_ROUNDS = 3
+
+
+@dataclass
+class TrainingData:
+    """What a network is trained on.
+
+    Attributes
+    ----------
+    x : ndarray or sparse matrix
+        Training rows (any validation rows already taken out).
+    target : ndarray, optional
+        What the network should output; None: reconstruct ``x``.
+    corruption : Corruption, optional
+        Noise on the input: a fresh draw for every minibatch of every epoch, or held
+        fixed for runs of ``NOISE_REDRAW_ITERATIONS`` full-batch iterations.
+    dropout : Dropout, optional
+        Fresh masks for every minibatch (minibatch solvers only).
+    chunk_size : int, optional
+        Rows per block of a full-batch evaluation (bounded memory).
+    validation : callable, optional
+        ``validation(theta)`` returns a score, higher is better; a minibatch run stops
+        on it and keeps the best parameters.
+    """
+
+    x: object
+    target: object = None
+    corruption: object = None
+    dropout: object = None
+    chunk_size: object = None
+    validation: object = None
+
+
+@dataclass
+class SolverSettings:
+    """How a network is trained.
+
+    Attributes
+    ----------
+    solver : {"adam", "sgd", "lbfgs", "cg"}
+    max_iter : int
+        Epochs (minibatch) or iterations (full batch).
+    tol : float
+        Gradient tolerance of a full-batch solver; the improvement an epoch must make
+        to count as one for a minibatch solver.
+    n_iter_no_change : int
+        Epochs without improvement that end a minibatch run.
+    relative_tol : float, optional
+        Replaces the rule above (and adds one to the full-batch solvers): stop once the
+        best loss (or validation score) so far has improved by less than
+        ``relative_tol`` of itself over the last ``n_iter_no_change`` epochs (see
+        :func:`_stalled`).
+    learning_rate, momentum : float
+        Step size of "adam" and "sgd"; Nesterov momentum of "sgd".
+    schedule : {"constant", "cosine"}
+        See :class:`CosineStepSize`.
+    batch_size : int
+    sparsity_start : dict, optional
+        ``{layer index: level}``: see :class:`SparsityAnnealing`.
+    """
+
+    solver: str
+    max_iter: int
+    tol: float = 1e-4
+    n_iter_no_change: int = 10
+    relative_tol: float = None
+    learning_rate: float = 0.001
+    momentum: float = 0.9
+    schedule: str = "constant"
+    batch_size: int = 200
+    sparsity_start: dict = None
 
 
 class TrainingHistory:
@@ -36,10 +133,16 @@ class TrainingHistory:
     n_iter : int
         Iterations (full batch) or epochs (minibatch) run so far.
     loss_curve : list of float
+    records : list of dict
+        One per epoch: every figure of it (epoch, loss, validation score, elapsed
+        seconds, step size, and what callbacks added).
     best_loss : float
     validation_scores : list of float or None
     best_validation_score : float or None
     no_improvement_count : int
+    best_so_far : list of float
+        This fit's best loss (minus the best validation score) after each epoch, what
+        the relative stopping rule compares.
     optimizer : object or None
         The minibatch optimiser, whose state a ``partial_fit`` continues.
     """
@@ -47,13 +150,20 @@ class TrainingHistory:
     def __init__(self, early_stopping=False):
         self.n_iter = 0
         self.loss_curve = []
+        self.records = []
         self.optimizer = None
         self.reset_stopping(early_stopping)
+
+    def __setstate__(self, state):
+        # a history pickled before records and best_so_far existed
+        self.__dict__.update(records=[], best_so_far=[])
+        self.__dict__.update(state)
 
     def reset_stopping(self, early_stopping):
         """Every fit starts its own stopping bookkeeping."""
         self.best_loss = np.inf
         self.no_improvement_count = 0
+        self.best_so_far = []
         self.validation_scores = [] if early_stopping else None
         self.best_validation_score = -np.inf if early_stopping else None
 
@@ -61,6 +171,8 @@ class TrainingHistory:
         return (
             self.n_iter,
             len(self.loss_curve),
+            len(self.records),
+            len(self.best_so_far),
             None if self.validation_scores is None else len(self.validation_scores),
             self.best_loss,
             self.best_validation_score,
@@ -68,9 +180,11 @@ class TrainingHistory:
         )
 
     def _roll_back(self, scalars):
-        n_iter, n_losses, n_scores, best_loss, best_score, count = scalars
+        n_iter, n_losses, n_records, n_bests, n_scores, best_loss, best_score, count = scalars
         self.n_iter = n_iter
         del self.loss_curve[n_losses:]
+        del self.records[n_records:]
+        del self.best_so_far[n_bests:]
         if n_scores is not None:
             del self.validation_scores[n_scores:]
         self.best_loss, self.best_validation_score = best_loss, best_score
@@ -80,134 +194,6 @@ class TrainingHistory:
 def _finite(value, grad):
     # one BLAS pass: any NaN or inf in grad makes its squared norm non-finite
     return bool(np.isfinite(value) and np.isfinite(np.vdot(grad, grad)))
-
-
-def train_full_batch(
-    network,
-    theta,
-    x,
-    *,
-    method,
-    max_iter,
-    tol,
-    history,
-    rng,
-    target=None,
-    corruption=None,
-    chunk_size=None,
-    verbose=0,
-    relative_tol=None,
-    n_iter_no_change=10,
-):
-    """Minimise the full-batch objective with ``scipy.optimize.minimize``.
-
-    Parameters
-    ----------
-    network : Network
-    theta : ndarray
-        Start, overwritten with the result.
-    x : ndarray or sparse matrix
-    method : {"lbfgs", "cg"}
-    max_iter : int
-    tol : float
-        Gradient tolerance.
-    history : TrainingHistory
-    rng : numpy.random.Generator
-        Draws the noise seeds.
-    target : ndarray, optional
-    corruption : Corruption, optional
-        Held fixed for runs of ``NOISE_REDRAW_ITERATIONS`` iterations, then redrawn.
-    chunk_size : int, optional
-    verbose : int
-    relative_tol : float, optional
-        Also stop ("converged") once the objective has fallen by less than
-        ``relative_tol * |objective|`` over the last ``n_iter_no_change`` iterations:
-        the loss no longer moves, although the gradient is above ``tol``. With noise,
-        whose draw changes the objective every ``NOISE_REDRAW_ITERATIONS``, over the
-        ends of the last ``NOISE_STALLED_ROUNDS`` rounds instead.
-    n_iter_no_change : int
-
-    Returns
-    -------
-    status : str
-        One of ``STATUSES``.
-    """
-    grad = np.empty_like(theta)
-    losses = []  # this call's objective per iteration, for relative_tol
-    round_ends = []  # the objective at the end of each noise round
-    start = time.perf_counter()
-    non_finite_seen = []
-    last_completed = [None]  # parameters after the last completed iteration
-
-    def fun(theta64):
-        theta[...] = theta64
-        value = network.objective(
-            theta, x, grad, corrupt=corruption, chunk_size=chunk_size, target=target
-        )
-        if not _finite(value, grad):
-            # an infinite value makes the line search step back
-            non_finite_seen.append(True)
-            return np.inf, np.zeros_like(theta64)
-        return value, grad.astype(np.float64)
-
-    def callback(intermediate_result):
-        loss = float(intermediate_result.fun)
-        history.loss_curve.append(loss)
-        history.n_iter += 1
-        last_completed[0] = intermediate_result.x.copy()
-        if verbose:
-            print(
-                f"Iteration {history.n_iter}, loss = {loss:.6f}, "
-                f"elapsed {time.perf_counter() - start:.1f}s"
-            )
-        losses.append(loss)
-        # with noise each round has its own objective: round ends are compared instead
-        if corruption is None and relative_tol is not None:
-            if _stalled(losses, n_iter_no_change, relative_tol, tol):
-                raise StopIteration  # scipy ends the minimisation at this iterate
-
-    theta64 = theta.astype(np.float64)
-    remaining, result, status = max_iter, None, "converged"
-    try:
-        while remaining > 0:
-            # noise: a fixed draw per round, as a line search needs a fixed objective
-            n_iter = remaining if corruption is None else min(remaining, NOISE_REDRAW_ITERATIONS)
-            if corruption is not None:
-                corruption.reseed(rng)
-            result = scipy.optimize.minimize(
-                fun,
-                theta64,
-                jac=True,
-                method=FULL_BATCH_METHODS[method],
-                callback=callback,
-                options={"maxiter": n_iter, "gtol": tol},
-            )
-            stuck = non_finite_seen and (result.nit == 0 or not np.isfinite(result.fun))
-            if stuck or not np.all(np.isfinite(result.x)):
-                status = "diverged"
-                break
-            theta64 = result.x
-            remaining -= n_iter
-            if result.nit < n_iter:  # converged before using all iterations
-                break
-            round_ends.append(losses[-1])
-            if corruption is not None and relative_tol is not None:
-                # the last NOISE_STALLED_ROUNDS draws, each at the end of its round
-                if _stalled(round_ends, NOISE_STALLED_ROUNDS, relative_tol, tol):
-                    break
-    except KeyboardInterrupt:
-        if last_completed[0] is None:
-            raise
-        theta[...] = last_completed[0]
-        return "interrupted"
-    theta[...] = theta64
-    if status == "converged" and remaining == 0 and result is not None and result.status == 1:
-        status = "max_iter"
-    return status
-
-
-# noise rounds whose ends the relative stopping test of train_full_batch compares
-NOISE_STALLED_ROUNDS = 3
 
 
 def _stalled(losses, n_iter_no_change, relative_tol, tol=0.0):
@@ -222,6 +208,64 @@ def _stalled(losses, n_iter_no_change, relative_tol, tol=0.0):
         return False
     gained = losses[-1 - n_iter_no_change] - losses[-1]
     return gained < max(relative_tol * abs(losses[-1]), tol * n_iter_no_change)
+
+
+# -- the engine's own callbacks ----------------------------------------------------------
+class Hooks:
+    """Callbacks of one run, each event's bound methods looked up once (a minibatch's
+    hook call then costs a list walk, not an attribute search)."""
+
+    EVENTS = ("on_train_begin", "on_epoch_begin", "on_batch_begin", "on_epoch_end", "on_train_end")
+
+    def __init__(self, callbacks):
+        self.methods = {
+            event: [getattr(cb, event) for cb in callbacks if callable(getattr(cb, event, None))]
+            for event in self.EVENTS
+        }
+
+    def __call__(self, event, info):
+        """Call ``event`` on every callback; True if any of them asked to stop."""
+        stop = False
+        for method in self.methods[event]:
+            stop = bool(method(info)) or stop
+        return stop
+
+
+class StoppingRule:
+    """Early stopping: ends a fit whose loss (or validation score) no longer improves.
+
+    With ``relative_tol`` the windowed test of :func:`_stalled` on the best so far;
+    without, scikit-learn's rule (``n_iter_no_change`` epochs in a row not improving
+    on the best by ``tol``). A ``partial_fit`` epoch is never stopped.
+    """
+
+    def __init__(self, tol, n_iter_no_change, relative_tol):
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.relative_tol = relative_tol
+
+    def on_epoch_end(self, info):
+        history = info["history"]
+        if self.relative_tol is not None:
+            return _stalled(
+                history.best_so_far, self.n_iter_no_change, self.relative_tol, self.tol
+            )
+        return history.no_improvement_count >= self.n_iter_no_change
+
+
+class CosineStepSize:
+    """Anneals the step size from ``learning_rate`` to zero along half a cosine over the
+    fit's epochs, ``learning_rate * (1 + cos(pi * t / T)) / 2`` before batch t of T."""
+
+    def __init__(self, learning_rate):
+        self.learning_rate = learning_rate
+
+    def on_batch_begin(self, info):
+        n_batches = info["n_batches"]
+        progress = (info["run_epoch"] * n_batches + info["batch"]) / (info["n_epochs"] * n_batches)
+        info["optimizer"].learning_rate = (
+            self.learning_rate * (1 + math.cos(math.pi * progress)) / 2
+        )
 
 
 def annealed_sparsity_level(start, end, epoch, n_epochs):
@@ -240,210 +284,532 @@ def annealed_sparsity_level(start, end, epoch, n_epochs):
     return start + (end - start) * progress
 
 
-def train_minibatch(
+class SparsityAnnealing:
+    """Anneals the mask sparsity (top-k, winner-take-all) of some layers, from a start
+    level at the first epoch to the level each layer holds on entry, its target, along
+    :func:`annealed_sparsity_level`. The layers hold their target again when training
+    ends, however it ends, so that transform and a later ``partial_fit`` see it.
+
+    Parameters
+    ----------
+    network : Network
+    sparsity_start : dict
+        ``{layer index: start level}``.
+    """
+
+    def __init__(self, network, sparsity_start):
+        # (selection, start level, target level) of each annealed layer
+        self.annealed = []
+        for index, start_level in sparsity_start.items():
+            selection = network.layers[index].sparsity
+            self.annealed.append((selection, start_level, selection.level))
+
+    def on_epoch_begin(self, info):
+        for selection, start_level, target_level in self.annealed:
+            selection.level = annealed_sparsity_level(
+                start_level, target_level, info["run_epoch"], info["n_epochs"]
+            )
+
+    def on_train_end(self, info):
+        for selection, _, target_level in self.annealed:
+            selection.level = target_level
+
+
+class PrintProgress:
+    """``verbose``: one line per epoch (iteration) on standard output."""
+
+    def on_epoch_end(self, info):
+        if info["n_batches"] is None:  # a full-batch iteration
+            print(
+                f"Iteration {info['epoch']}, loss = {info['loss']:.6f}, "
+                f"elapsed {info['elapsed']:.1f}s"
+            )
+            return
+        message = f"Epoch {info['epoch']}, loss = {info['loss']:.6f}"
+        if info["validation_score"] is not None:
+            message += f", validation score = {info['validation_score']:.6f}"
+        elapsed, done = info["elapsed"], info["run_epoch"] + 1
+        left = elapsed / done * (info["n_epochs"] - done)
+        print(f"{message}, elapsed {elapsed:.1f}s, left ~{left:.1f}s", flush=True)
+
+
+# -- the loops ---------------------------------------------------------------------------
+def train(
     network,
     theta,
-    x,
+    data,
+    settings,
     *,
-    solver,
-    learning_rate,
-    batch_size,
-    max_iter,
-    tol,
-    n_iter_no_change,
     history,
     rng,
     incremental=False,
-    schedule="constant",
-    sparsity_start=None,
-    momentum=0.9,
-    target=None,
-    corruption=None,
-    dropout=None,
-    validation=None,
-    verbose=0,
-    relative_tol=None,
+    callbacks=(),
+    context=None,
 ):
-    """Train on shuffled minibatches with SGD or Adam.
+    """Train ``network`` from ``theta`` (updated in place) with the solver of ``settings``.
 
     Parameters
     ----------
     network : Network
     theta : ndarray
-        Start, updated in place.
-    x : ndarray or sparse matrix
-        Training rows (any validation rows already taken out).
-    solver : {"sgd", "adam"}
-    learning_rate, momentum : float
-    batch_size : int
-    max_iter : int
-        Epochs; ``incremental`` runs one.
-    tol : float
-    n_iter_no_change : int
-        Training stops when the loss (or the validation score) has not improved by
-        ``tol`` for this many epochs.
+    data : TrainingData
+    settings : SolverSettings
     history : TrainingHistory
-        Extended in place; its optimiser is reused when ``incremental``.
+        Extended in place; its optimiser is reused by an ``incremental`` epoch.
     rng : numpy.random.Generator
         Shuffles the rows and draws the noise seeds.
     incremental : bool
-        One epoch, continuing the optimiser's state (``partial_fit``).
-    schedule : {"constant", "cosine"}
-        "cosine" anneals the step size from ``learning_rate`` to zero over ``max_iter``
-        epochs, ``learning_rate * (1 + cos(pi * t / T)) / 2`` before batch t of T; an
-        ``incremental`` epoch has no horizon and keeps ``learning_rate``.
-    sparsity_start : dict, optional
-        ``{layer index: level}``: anneals the mask sparsity (top-k, winner-take-all) of
-        these layers from ``level`` at the first epoch to the level each layer holds on
-        entry, its target, along :func:`annealed_sparsity_level`, set before every epoch.
-        The layers hold their target again when training ends, however it ends. An
-        ``incremental`` epoch has no horizon and trains at the target.
-    target : ndarray, optional
-    corruption : Corruption, optional
-        A fresh draw for every minibatch of every epoch.
-    dropout : Dropout, optional
-        Fresh masks for every minibatch of every epoch.
-    validation : callable, optional
-        ``validation(theta)`` returns a score, higher is better; training stops on it
-        and keeps the best parameters.
-    verbose : int
-    relative_tol : float, optional
-        Replaces the rule above: training stops once the best loss (or validation
-        score) so far has improved by less than ``relative_tol`` of itself over the last
-        ``n_iter_no_change`` epochs, a test that does not depend on the scale of the
-        loss and that one lucky epoch does not reset.
+        One epoch, continuing the optimiser's state (``partial_fit``): no horizon for
+        the step-size schedule or the sparsity annealing, never stopped early.
+    callbacks : sequence
+        See the module's docstring; those with a true ``runs_last`` attribute (a
+        checkpoint) run after the others.
+    context : dict, optional
+        Entries added to every ``info``.
 
     Returns
     -------
     status : str
         One of ``STATUSES``.
     """
-    optimizer = history.optimizer
-    if (
-        not incremental  # a new fit starts a new optimiser, as sklearn's MLP does
-        or not isinstance(optimizer, OPTIMIZERS[solver])
-        or optimizer.dtype != theta.dtype
-    ):
-        kwargs = {"momentum": momentum} if solver == "sgd" else {}
-        optimizer = OPTIMIZERS[solver](theta, learning_rate=learning_rate, **kwargs)
-    optimizer.params = theta
-    # a Python float: a NumPy scalar would run the float32 updates in float64 (NEP 50)
-    learning_rate = float(learning_rate)
-    optimizer.learning_rate = learning_rate  # a reused optimiser may hold a decayed one
-    history.optimizer = optimizer
+    callbacks = sorted(callbacks, key=lambda cb: bool(getattr(cb, "runs_last", False)))
+    run_class = MinibatchRun if settings.solver in OPTIMIZERS else FullBatchRun
+    run = run_class(network, theta, data, settings, history, rng, incremental)
+    # overflow is detected and handled (status "diverged"): no NumPy warnings
+    with np.errstate(over="ignore", invalid="ignore"):
+        status = run.run(callbacks, context or {})
+    if history.optimizer is not None:
+        history.optimizer.params = None  # keep the state, not a stale parameter vector
+    return status
 
-    n_samples = x.shape[0]
-    grad = np.empty_like(theta)
-    best_theta = theta.copy() if validation is not None else None
-    # what divergence or an interrupt goes back to: the end of the last completed epoch
-    # (taken before its progress line, so that an interrupt there keeps that epoch whole)
-    epoch_start_theta = theta.copy()
-    optimizer_state = optimizer.snapshot()
-    history_state = None  # an interrupt before the first completed epoch propagates
-    n_epochs = 1 if incremental else max_iter
-    n_batches = -(-n_samples // batch_size)
-    anneal = schedule == "cosine" and not incremental
-    # (selection, start level, target level) of each layer whose sparsity is annealed
-    annealed_sparsity = []
-    if sparsity_start and not incremental:
-        for index, start_level in sparsity_start.items():
-            selection = network.layers[index].sparsity
-            annealed_sparsity.append((selection, start_level, selection.level))
-    start = time.perf_counter()
-    epochs_done = 0
-    bests = []  # this call's best loss after each epoch, for relative_tol
-    try:
-        for epoch in range(n_epochs):
-            for selection, start_level, target_level in annealed_sparsity:
-                selection.level = annealed_sparsity_level(
-                    start_level, target_level, epoch, n_epochs
-                )
-            order = rng.permutation(n_samples)
-            if corruption is not None:
-                corruption.reseed(rng)
-            if dropout is not None:
-                dropout.reseed(rng)
-            total = 0.0
-            for batch_index, batch_start in enumerate(range(0, n_samples, batch_size)):
-                if anneal:
-                    progress = (epoch * n_batches + batch_index) / (n_epochs * n_batches)
-                    optimizer.learning_rate = (
-                        learning_rate * (1 + math.cos(math.pi * progress)) / 2
-                    )
-                rows = order[batch_start : batch_start + batch_size]
-                batch = x[rows]
-                # each batch its own draw: the key is the batch's position in the epoch
-                corrupt = None
-                if corruption is not None:
-                    corrupt = lambda block, _, key=batch_start: corruption(block, key)  # noqa: E731
-                if dropout is not None:
-                    dropout.batch = batch_start
-                value = network.objective(
-                    theta,
-                    batch,
-                    grad,
-                    corrupt=corrupt,
-                    target=None if target is None else target[rows],
-                    dropout=dropout,
-                )
-                if not _finite(value, grad):
-                    theta[...] = best_theta if validation is not None else epoch_start_theta
-                    optimizer.restore(optimizer_state)
-                    return "diverged"
-                optimizer.step(grad)
-                total += value * batch.shape[0]
-            loss = total / n_samples
-            history.n_iter += 1
-            history.loss_curve.append(loss)
 
-            message = f"Epoch {history.n_iter}, loss = {loss:.6f}"
-            if validation is not None:
-                score = float(validation(theta))
-                if not np.isfinite(score):
-                    theta[...] = best_theta
-                    return "diverged"
-                history.validation_scores.append(score)
-                message += f", validation score = {score:.6f}"
-                improved = score > history.best_validation_score + tol
-                if score > history.best_validation_score:
-                    history.best_validation_score = score
-                    best_theta[...] = theta
-            else:
-                improved = loss < history.best_loss - tol
-            history.best_loss = min(history.best_loss, loss)
-            history.no_improvement_count = 0 if improved else history.no_improvement_count + 1
-            # the best so far as a loss (lower is better), for the relative window test
-            bests.append(
-                -history.best_validation_score if validation is not None else history.best_loss
+class _Run:
+    """What both loops share: the info passed to callbacks and the epoch's record."""
+
+    n_batches = None  # a full-batch run has none
+
+    def __init__(self, network, theta, data, settings, history, rng, incremental):
+        self.network, self.theta, self.data, self.settings = network, theta, data, settings
+        self.history, self.rng, self.incremental = history, rng, incremental
+        self.n_epochs = 1 if incremental else settings.max_iter
+        self.epochs_done = 0  # completed epochs of this run
+        self.start = None
+        # the status of a run that a checkpoint restored as finished: nothing left to do
+        self.finished = None
+
+    def _info(self, callbacks, context):
+        self.start = time.perf_counter()
+        self.hooks = Hooks(list(self._engine_callbacks()) + list(callbacks))
+        self.info = {
+            **context,
+            "epoch": self.history.n_iter,
+            "run_epoch": 0,
+            "n_epochs": self.n_epochs,
+            "batch": 0,
+            "n_batches": self.n_batches,
+            "loss": None,
+            "validation_score": None,
+            "elapsed": 0.0,
+            "figures": None,
+            "status": None,
+            "solver": self.settings.solver,
+            "history": self.history,
+            "network": self.network,
+            "params": self.theta,
+            "optimizer": self.history.optimizer,
+            "run": self,
+        }
+        return self.info
+
+    def _record(self, loss, score, learning_rate=None):
+        """Add the completed epoch to the history and to ``info``."""
+        history, info = self.history, self.info
+        history.n_iter += 1
+        history.loss_curve.append(loss)
+        figures = {"epoch": history.n_iter, "loss": loss}
+        if score is not None:
+            figures["validation_score"] = score
+        if learning_rate is not None:
+            figures["learning_rate"] = learning_rate
+        info["elapsed"] = figures["elapsed"] = time.perf_counter() - self.start
+        history.records.append(figures)
+        info.update(
+            epoch=history.n_iter,
+            run_epoch=self.epochs_done,
+            loss=loss,
+            validation_score=score,
+            figures=figures,
+        )
+
+    def _end(self, status):
+        self.info["status"] = status
+        self.hooks("on_train_end", self.info)
+        return status
+
+
+class MinibatchRun(_Run):
+    """Shuffled minibatches with SGD or Adam (:data:`OPTIMIZERS`)."""
+
+    def __init__(self, network, theta, data, settings, history, rng, incremental):
+        super().__init__(network, theta, data, settings, history, rng, incremental)
+        optimizer = history.optimizer
+        if (
+            not incremental  # a new fit starts a new optimiser, as sklearn's MLP does
+            or not isinstance(optimizer, OPTIMIZERS[settings.solver])
+            or optimizer.dtype != theta.dtype
+        ):
+            kwargs = {"momentum": settings.momentum} if settings.solver == "sgd" else {}
+            optimizer = OPTIMIZERS[settings.solver](
+                theta, learning_rate=settings.learning_rate, **kwargs
             )
-            epochs_done += 1
-            epoch_start_theta[...] = theta
-            optimizer_state = optimizer.snapshot()
-            history_state = history._scalars()
-            if verbose:
-                elapsed = time.perf_counter() - start
-                left = elapsed / (epoch + 1) * (n_epochs - epoch - 1)
-                print(f"{message}, elapsed {elapsed:.1f}s, left ~{left:.1f}s", flush=True)
-            if relative_tol is not None:
-                stop = _stalled(bests, n_iter_no_change, relative_tol, tol)
-            else:
-                stop = history.no_improvement_count >= n_iter_no_change
-            if not incremental and stop:
-                if validation is not None:
-                    theta[...] = best_theta
-                return "converged"
-    except KeyboardInterrupt:
-        if epochs_done == 0:
+        optimizer.params = theta
+        # a Python float: a NumPy scalar would run the float32 updates in float64 (NEP 50)
+        optimizer.learning_rate = float(
+            settings.learning_rate
+        )  # a reused one may hold a decayed one
+        history.optimizer = self.optimizer = optimizer
+        self.n_batches = -(-data.x.shape[0] // settings.batch_size)
+        self.best_theta = theta.copy() if data.validation is not None else None
+
+    def _engine_callbacks(self):
+        settings = self.settings
+        if settings.schedule == "cosine" and not self.incremental:
+            yield CosineStepSize(float(settings.learning_rate))
+        if settings.sparsity_start and not self.incremental:
+            yield SparsityAnnealing(self.network, settings.sparsity_start)
+
+    def _stopping_callbacks(self):
+        if not self.incremental:
+            settings = self.settings
+            yield StoppingRule(settings.tol, settings.n_iter_no_change, settings.relative_tol)
+
+    # -- checkpoints -------------------------------------------------------------------
+    def checkpoint_due(self, every):
+        """Whether a checkpoint saving every ``every`` epochs saves this one."""
+        return (self.epochs_done) % every == 0
+
+    def state(self):
+        """Everything the rest of this run depends on, as arrays and plain values.
+
+        Restoring it (:meth:`restore`) into the same run at its start continues exactly
+        where the run was when it was taken: parameters, optimiser, history, random
+        generator, epoch.
+        """
+        history = self.history
+        return {
+            "theta": self.theta.copy(),
+            "best_theta": None if self.best_theta is None else self.best_theta.copy(),
+            "optimizer": self.optimizer.snapshot(),
+            "rng": self.rng.bit_generator.state,
+            "epochs_done": self.epochs_done,
+            "n_iter": history.n_iter,
+            "loss_curve": list(history.loss_curve),
+            "records": [dict(record) for record in history.records],
+            "best_so_far": list(history.best_so_far),
+            "validation_scores": None
+            if history.validation_scores is None
+            else list(history.validation_scores),
+            "best_loss": history.best_loss,
+            "best_validation_score": history.best_validation_score,
+            "no_improvement_count": history.no_improvement_count,
+        }
+
+    def restore(self, state):
+        """Continue from :meth:`state` (called from ``on_train_begin``)."""
+        history = self.history
+        self.theta[...] = state["theta"]
+        if self.best_theta is not None:
+            self.best_theta[...] = state["best_theta"]
+        self.optimizer.restore(state["optimizer"])
+        self.rng.bit_generator.state = state["rng"]
+        self.epochs_done = state["epochs_done"]
+        history.n_iter = state["n_iter"]
+        history.loss_curve[:] = state["loss_curve"]
+        history.records[:] = state["records"]
+        history.best_so_far[:] = state["best_so_far"]
+        if history.validation_scores is not None:
+            history.validation_scores[:] = state["validation_scores"]
+        history.best_loss = state["best_loss"]
+        history.best_validation_score = state["best_validation_score"]
+        history.no_improvement_count = state["no_improvement_count"]
+        self.info.update(epoch=history.n_iter, run_epoch=self.epochs_done)
+
+    # -- the loop ----------------------------------------------------------------------
+    def run(self, callbacks, context):
+        theta, history, optimizer = self.theta, self.history, self.optimizer
+        info = self._info(callbacks, context)
+        stopping = Hooks(list(self._stopping_callbacks()))
+        completed = False  # an interrupt before the first completed epoch propagates
+        try:
+            self.hooks("on_train_begin", info)  # a checkpoint may resume the run here
+            if self.finished is not None:
+                return self._end(self.finished)
+            completed = self.epochs_done > 0
+            # what divergence or an interrupt goes back to: the end of the last completed
+            # epoch (taken before the callbacks, so that an interrupt there keeps it whole)
+            committed_theta = theta.copy()
+            committed = (optimizer.snapshot(), history._scalars())
+            while self.epochs_done < self.n_epochs:
+                info["run_epoch"] = self.epochs_done
+                self.hooks("on_epoch_begin", info)
+                loss = self._epoch()
+                if loss is None or not self._validate():
+                    self._go_back(committed_theta, committed)
+                    return self._end("diverged")
+                self._bookkeep(loss)
+                self.epochs_done += 1
+                committed_theta[...] = theta
+                committed = (optimizer.snapshot(), history._scalars())
+                completed = True
+                stop = self.hooks("on_epoch_end", info)
+                if stopping("on_epoch_end", info) or stop:
+                    self._keep_best()
+                    return self._end("converged")
+        except KeyboardInterrupt:
+            if not completed:
+                raise
+            self._go_back(committed_theta, committed)
+            return self._end("interrupted")
+        except BaseException:
+            self._end(None)
             raise
-        # back to the end of the last completed epoch (the best one with validation)
-        history._roll_back(history_state)
-        optimizer.restore(optimizer_state)
-        theta[...] = best_theta if validation is not None else epoch_start_theta
-        return "interrupted"
-    finally:
-        # transform and a later partial_fit see the target, whatever ended the fit
-        for selection, _, target_level in annealed_sparsity:
-            selection.level = target_level
-    if validation is not None:
-        theta[...] = best_theta
-    return "converged" if incremental else "max_iter"
+        self._keep_best()
+        return self._end("converged" if self.incremental else "max_iter")
+
+    def _epoch(self):
+        """One pass over shuffled minibatches: the mean loss, or None if it diverged."""
+        network, theta, data, info = self.network, self.theta, self.data, self.info
+        x, corruption, dropout = data.x, data.corruption, data.dropout
+        n_samples, batch_size = x.shape[0], self.settings.batch_size
+        grad = np.empty_like(theta)
+        order = self.rng.permutation(n_samples)
+        if corruption is not None:
+            corruption.reseed(self.rng)
+        if dropout is not None:
+            dropout.reseed(self.rng)
+        batch_hooks = self.hooks.methods["on_batch_begin"]
+        total = 0.0
+        for batch_index, batch_start in enumerate(range(0, n_samples, batch_size)):
+            if batch_hooks:
+                info["batch"] = batch_index
+                self.hooks("on_batch_begin", info)
+            rows = order[batch_start : batch_start + batch_size]
+            batch = x[rows]
+            # each batch its own draw: the key is the batch's position in the epoch
+            corrupt = None
+            if corruption is not None:
+                corrupt = lambda block, _, key=batch_start: corruption(block, key)  # noqa: E731
+            if dropout is not None:
+                dropout.batch = batch_start
+            value = network.objective(
+                theta,
+                batch,
+                grad,
+                corrupt=corrupt,
+                target=None if data.target is None else data.target[rows],
+                dropout=dropout,
+            )
+            if not _finite(value, grad):
+                return None
+            self.optimizer.step(grad)
+            total += value * batch.shape[0]
+        return total / n_samples
+
+    def _validate(self):
+        """Score the epoch on the validation rows; False if the score is not finite."""
+        self.score = None  # no validation rows
+        if self.data.validation is not None:
+            self.score = float(self.data.validation(self.theta))
+            if not np.isfinite(self.score):
+                return False
+        return True
+
+    def _bookkeep(self, loss):
+        """The history's figures and the stopping bookkeeping of a completed epoch."""
+        history, score, tol = self.history, self.score, self.settings.tol
+        self._record(loss, score, self.optimizer.learning_rate)
+        if score is not None:
+            history.validation_scores.append(score)
+            improved = score > history.best_validation_score + tol
+            if score > history.best_validation_score:
+                history.best_validation_score = score
+                self.best_theta[...] = self.theta
+        else:
+            improved = loss < history.best_loss - tol
+        history.best_loss = min(history.best_loss, loss)
+        history.no_improvement_count = 0 if improved else history.no_improvement_count + 1
+        # the best so far as a loss (lower is better), for the relative window test
+        history.best_so_far.append(
+            -history.best_validation_score if score is not None else history.best_loss
+        )
+
+    def _keep_best(self):
+        if self.best_theta is not None:
+            self.theta[...] = self.best_theta
+
+    def _go_back(self, committed_theta, committed):
+        """Back to the end of the last completed epoch (the best one with validation)."""
+        optimizer_state, scalars = committed
+        self.history._roll_back(scalars)
+        self.optimizer.restore(optimizer_state)
+        self.theta[...] = committed_theta
+        self._keep_best()
+
+
+class FullBatchRun(_Run):
+    """``scipy.optimize.minimize`` on the full-batch objective (L-BFGS-B or CG).
+
+    It runs in rounds, each a fresh ``minimize`` from where the last ended: with noise,
+    one round per fixed draw (``NOISE_REDRAW_ITERATIONS``); with a checkpoint (a
+    callback with a ``restart_every`` attribute), rounds of that many iterations, as
+    scipy's solver state cannot be saved, so that a resumed fit restarts at the same
+    iterations as the fit it continues; otherwise one round.
+    """
+
+    def __init__(self, network, theta, data, settings, history, rng, incremental):
+        super().__init__(network, theta, data, settings, history, rng, incremental)
+        self.theta64 = theta.astype(np.float64)  # scipy's iterate
+        self.remaining = settings.max_iter
+        self.round_ends = []  # the objective at the end of each round
+        self.round_iterations = 0  # iterations of the current round so far
+        self.round_length = None
+
+    def _engine_callbacks(self):
+        return ()
+
+    def _round_length(self, callbacks):
+        if self.data.corruption is not None:
+            return NOISE_REDRAW_ITERATIONS
+        restarts = [cb.restart_every for cb in callbacks if getattr(cb, "restart_every", None)]
+        return min(restarts) if restarts else None
+
+    def checkpoint_due(self, every):
+        """Whether the state after this iteration can be saved: at a round's end only."""
+        return self.round_length is not None and self.round_iterations == min(
+            self.round_length, self.remaining
+        )
+
+    def state(self):
+        """What the rest of the run depends on, at the end of a round (or of the run)."""
+        history = self.history
+        at_round_end = self.round_iterations > 0
+        return {
+            "theta": self.theta64.copy() if not at_round_end else self.last_iterate.copy(),
+            "rng": self.rng.bit_generator.state,
+            "epochs_done": self.epochs_done,
+            "remaining": self.remaining - (self.round_iterations if at_round_end else 0),
+            "round_ends": self.round_ends + ([history.loss_curve[-1]] if at_round_end else []),
+            "n_iter": history.n_iter,
+            "loss_curve": list(history.loss_curve),
+            "records": [dict(record) for record in history.records],
+            "best_so_far": list(history.best_so_far),
+        }
+
+    def restore(self, state):
+        """Continue from :meth:`state` (called from ``on_train_begin``)."""
+        history = self.history
+        self.theta64 = np.array(state["theta"], dtype=np.float64)
+        self.theta[...] = self.theta64
+        self.rng.bit_generator.state = state["rng"]
+        self.epochs_done, self.remaining = state["epochs_done"], state["remaining"]
+        self.round_ends = list(state["round_ends"])
+        history.n_iter = state["n_iter"]
+        history.loss_curve[:] = state["loss_curve"]
+        history.records[:] = state["records"]
+        history.best_so_far[:] = state["best_so_far"]
+        self.info.update(epoch=history.n_iter, run_epoch=self.epochs_done)
+
+    def run(self, callbacks, context):
+        network, theta, data, settings = self.network, self.theta, self.data, self.settings
+        history, corruption = self.history, data.corruption
+        info = self._info(callbacks, context)
+        self.round_length = self._round_length(callbacks)
+        # with noise each round has its own objective: round ends are compared instead
+        stopping = Hooks(
+            [StoppingRule(settings.tol, settings.n_iter_no_change, settings.relative_tol)]
+            if corruption is None and settings.relative_tol is not None
+            else []
+        )
+        grad = np.empty_like(theta)
+        non_finite_seen = []
+
+        def fun(theta64):
+            theta[...] = theta64
+            value = network.objective(
+                theta,
+                data.x,
+                grad,
+                corrupt=corruption,
+                chunk_size=data.chunk_size,
+                target=data.target,
+            )
+            if not _finite(value, grad):
+                # an infinite value makes the line search step back
+                non_finite_seen.append(True)
+                return np.inf, np.zeros_like(theta64)
+            return value, grad.astype(np.float64)
+
+        def iteration_end(intermediate_result):
+            loss = float(intermediate_result.fun)
+            self._record(loss, None)
+            history.best_so_far.append(min(history.best_so_far[-1:] + [loss]))
+            self.epochs_done += 1
+            self.round_iterations += 1
+            self.last_iterate = intermediate_result.x.copy()
+            stop = self.hooks("on_epoch_end", info)
+            if stopping("on_epoch_end", info) or stop:
+                raise StopIteration  # scipy ends the minimisation at this iterate
+
+        result, status = None, "converged"
+        try:
+            self.hooks("on_train_begin", info)  # a checkpoint may resume the run here
+            if self.finished is not None:
+                return self._end(self.finished)
+            theta[...] = self.theta64
+            while self.remaining > 0:
+                if corruption is not None and settings.relative_tol is not None:
+                    # the last NOISE_STALLED_ROUNDS draws, each at the end of its round
+                    stalled = _stalled(
+                        self.round_ends, NOISE_STALLED_ROUNDS, settings.relative_tol, settings.tol
+                    )
+                    if stalled:
+                        break
+                n_iter = min(self.remaining, self.round_length or self.remaining)
+                if corruption is not None:
+                    corruption.reseed(self.rng)
+                self.round_iterations = 0
+                result = scipy.optimize.minimize(
+                    fun,
+                    self.theta64,
+                    jac=True,
+                    method=FULL_BATCH_METHODS[settings.solver],
+                    callback=iteration_end,
+                    options={"maxiter": n_iter, "gtol": settings.tol},
+                )
+                stuck = non_finite_seen and (result.nit == 0 or not np.isfinite(result.fun))
+                if stuck or not np.all(np.isfinite(result.x)):
+                    status = "diverged"
+                    break
+                self.theta64 = result.x
+                self.remaining -= n_iter
+                self.round_iterations = 0
+                if result.nit < n_iter:  # converged before using all iterations
+                    break
+                self.round_ends.append(history.loss_curve[-1])
+        except KeyboardInterrupt:
+            if self.epochs_done == 0:  # nothing completed to keep
+                raise
+            theta[...] = self.last_iterate if self.round_iterations else self.theta64
+            return self._end("interrupted")
+        except BaseException:
+            self._end(None)
+            raise
+        theta[...] = self.theta64
+        if (
+            status == "converged"
+            and self.remaining == 0
+            and result is not None
+            and result.status == 1
+        ):
+            status = "max_iter"
+        return self._end(status)
