@@ -53,7 +53,7 @@ FULL_BATCH_SOLVERS = frozenset(FULL_BATCH_METHODS)
 SPARSITY_KINDS = ("kl", "top_k", "lifetime")
 
 
-# what "auto" decides (see BaseAutoencoder._data_settings and training_budget)
+# what "auto" decides (see BaseAutoencoder.decide_settings and training_budget)
 AUTO_SPARSITY_WEIGHT = 3.0  # beta of Ng's notes, for data in [0, 1]
 AUTO_ITERATIONS = 1000  # full-batch iterations at most
 AUTO_UPDATES = 10_000  # minibatch updates the epochs make (at least 20 epochs)
@@ -610,7 +610,7 @@ class BaseAutoencoder(
             setattr(self, name, value)
 
     # -- the data-dependent defaults ("auto") -------------------------------------------
-    def _data_settings(self, X=None, in_unit_interval=None, continuing=False):
+    def decide_settings(self, X=None, in_unit_interval=None, continuing=False):
         """The parameters that may be "auto", decided from the training data.
 
         ``{"output_activation", "sparsity_weight"}``: an explicit setting is kept; "auto"
@@ -630,7 +630,7 @@ class BaseAutoencoder(
         ``partial_fit``) keeps what its first fit decided.
         """
         if continuing:
-            decided = self._fitted_settings()
+            decided = self.fitted_settings()
         else:
             if in_unit_interval is None:
                 in_unit_interval = values_in_unit_interval(X)
@@ -651,7 +651,7 @@ class BaseAutoencoder(
         self.output_activation_ = settings["output_activation"]
         self.sparsity_weight_ = settings["sparsity_weight"]
 
-    def _fitted_settings(self):
+    def fitted_settings(self):
         # a model saved before "auto" existed holds the explicit parameters only
         return {
             "output_activation": getattr(self, "output_activation_", self.output_activation),
@@ -662,7 +662,7 @@ class BaseAutoencoder(
     def _check_params_against_data(self, X, settings):
         """Checks that need X or several parameters at once; raise before any work.
 
-        ``settings`` are the :meth:`_data_settings` decided for X.
+        ``settings`` are the :meth:`decide_settings` decided for X.
         """
         output_activation = settings["output_activation"]
         sparsity_weight = settings["sparsity_weight"]
@@ -727,7 +727,7 @@ class BaseAutoencoder(
     # -- the network and its parameters --------------------------------------------
     def _network(self, n_features, dtype, settings=None):
         """The autoencoder network; ``settings`` default to the fitted ones."""
-        settings = self._fitted_settings() if settings is None else settings
+        settings = self.fitted_settings() if settings is None else settings
         return Autoencoder(
             n_features,
             self.n_components,
@@ -763,13 +763,18 @@ class BaseAutoencoder(
         )
         return {0: start.level}
 
-    def _layers(self, n_features, tied_to=None, settings=None):
+    # -- the layer interface of skae's composite estimators --------------------------
+    # StackedAutoencoder, AutoencoderClassifier and the ONNX export build their networks
+    # from these methods (decide_settings, fitted_settings, as_layers,
+    # layer_parameters, set_layer_parameters, input_corruption), never from another
+    # estimator's private attributes.
+    def as_layers(self, n_features, tied_to=None, settings=None):
         """This autoencoder's (encoder, decoder) as layers of a deeper network.
 
         ``tied_to`` is the encoder's index in that network, used when ``tied``;
-        ``settings`` (:meth:`_data_settings`) default to the fitted ones.
+        ``settings`` (:meth:`decide_settings`) default to the fitted ones.
         """
-        settings = self._fitted_settings() if settings is None else settings
+        settings = self.fitted_settings() if settings is None else settings
         encoder = Layer(
             n_features,
             self.n_components,
@@ -793,15 +798,23 @@ class BaseAutoencoder(
         )
         return encoder, decoder
 
-    def _layer_params(self):
+    def layer_parameters(self):
         """Fitted ``(weights, bias)`` of the encoder and the decoder, as layers."""
         return (
             (self.components_, self.intercept_hidden_),
             (self.decoder_components_.T, self.intercept_visible_),
         )
 
-    def _set_layer_params(self, encoder, decoder):
-        """Store fitted parameters given as layer ``(weights, bias)`` pairs (copies)."""
+    def set_layer_parameters(self, encoder, decoder, *, n_features_in=None, settings=None):
+        """Store parameters given as layer ``(weights, bias)`` pairs (copies).
+
+        With ``n_features_in`` and ``settings`` (:meth:`decide_settings`), also what makes
+        the autoencoder fitted as a layer of that many inputs without its own ``fit``
+        (a stack's ``partial_fit``, a classifier that was not pretrained).
+        """
+        if n_features_in is not None:
+            self.n_features_in_ = n_features_in
+            self._store_data_settings(settings)
         self.components_ = np.array(encoder[0], order="C")
         self.intercept_hidden_ = np.array(encoder[1])
         # tied: the decoder is the encoder, one array under both names
@@ -812,12 +825,12 @@ class BaseAutoencoder(
 
     def _fitted_params(self, network):
         """The fitted parameters packed into a flat vector of the network's dtype."""
-        return network.pack(self._layer_params())
+        return network.pack(self.layer_parameters())
 
     def _store_params(self, network, theta):
-        self._set_layer_params(*network.unpack(theta))
+        self.set_layer_parameters(*network.unpack(theta))
 
-    def _corruption(self, seed):
+    def input_corruption(self, seed):
         if self.noise_level == 0:
             return None
         return Corruption(self.noise, self.noise_level, seed)
@@ -830,16 +843,16 @@ class BaseAutoencoder(
                     f"X has {X.shape[1]} features, but the fitted {type(self).__name__} "
                     f"expects {self.n_features_in_}."
                 )
-            settings = self._fitted_settings()
+            settings = self.fitted_settings()
             network = self._network(self.n_features_in_, np.float64)
             theta = self._fitted_params(network)
         else:
             self._validate_params()
-            settings = self._data_settings(X)
+            settings = self.decide_settings(X)
             network = self._network(X.shape[1], np.float64, settings)
             theta = network.init_params(new_generator(self.random_state))
         self._check_params_against_data(X, settings)
-        return network, theta, {"corrupt": self._corruption(random_state)}
+        return network, theta, {"corrupt": self.input_corruption(random_state)}
 
     # -- fitting -----------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
@@ -902,7 +915,7 @@ class BaseAutoencoder(
             dtype=[np.float64, np.float32],
             reset=first_call,
         )
-        settings = self._data_settings(X, continuing=not first_call)
+        settings = self.decide_settings(X, continuing=not first_call)
         self._check_params_against_data(X, settings)
         if self.early_stopping and not incremental:
             n_validation = self._n_validation(X.shape[0])
@@ -990,7 +1003,10 @@ class BaseAutoencoder(
                 return -network.sample_losses(theta, X_val).mean()
 
         data = TrainingData(
-            X, corruption=self._corruption(0), chunk_size=self.chunk_size, validation=validation
+            X,
+            corruption=self.input_corruption(0),
+            chunk_size=self.chunk_size,
+            validation=validation,
         )
         settings = SolverSettings(
             solver=self.solver,

@@ -340,7 +340,7 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         if self.pretrain:
             params = network.unpack(theta)
             for index, encoder in enumerate(_encoders(autoencoder)):
-                weights, bias = encoder._layer_params()[0]
+                weights, bias = encoder.layer_parameters()[0]
                 params[index].weights[...] = weights
                 params[index].bias[...] = bias
         else:
@@ -380,8 +380,8 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         becomes ``coef_`` and ``intercept_``."""
         params = network.unpack(theta)
         for index, encoder in enumerate(_encoders(autoencoder)):
-            decoder = encoder._layer_params()[1]
-            encoder._set_layer_params(params[index], decoder)
+            decoder = encoder.layer_parameters()[1]
+            encoder.set_layer_parameters(params[index], decoder)
         self.autoencoder_ = autoencoder
         self.coef_ = params[-1].weights.copy()
         self.intercept_ = params[-1].bias.copy()
@@ -396,23 +396,18 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
     def _mark_fitted(self, autoencoder, X):
         """Give an autoencoder that was not pretrained the attributes of a fitted one."""
         rng = new_generator(self.random_state)
-        encoders = (
-            [clone(ae) for _, ae in autoencoder.steps]
-            if isinstance(autoencoder, StackedAutoencoder)
-            else [autoencoder]
-        )
+        stacked = isinstance(autoencoder, StackedAutoencoder)
+        encoders = [clone(ae) for _, ae in autoencoder.steps] if stacked else [autoencoder]
         n_in = X.shape[1]
-        settings = layer_settings(encoders, X)
-        for encoder, decided in zip(encoders, settings, strict=True):
+        for encoder, decided in zip(encoders, layer_settings(encoders, X), strict=True):
             # the shapes and the tying only: its penalties serve a pretraining not done
-            encoder_net = Autoencoder(n_in, encoder.n_components, tied=encoder.tied)
-            encoder._store_params(encoder_net, encoder_net.init_params(rng))
-            encoder._store_data_settings(decided)
-            encoder.n_features_in_ = n_in
+            layer = Autoencoder(n_in, encoder.n_components, tied=encoder.tied)
+            encoder.set_layer_parameters(
+                *layer.unpack(layer.init_params(rng)), n_features_in=n_in, settings=decided
+            )
             n_in = encoder.n_components
-        if isinstance(autoencoder, StackedAutoencoder):
-            autoencoder.n_features_in_ = X.shape[1]
-            autoencoder._commit(encoders, TrainingHistory(), rng)
+        if stacked:
+            autoencoder.set_fitted_layers(encoders, X.shape[1])
 
     def _budget(self, X):
         """The fine-tuning's :func:`~skae._base.training_budget` on the labelled rows X
@@ -464,7 +459,7 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
     def _fitted_network(self, dtype):
         specs = _encoders(self.autoencoder_)
         network = self._network(specs, self.n_features_in_, self.classes_.size, dtype)
-        params = [encoder._layer_params()[0] for encoder in specs]
+        params = [encoder.layer_parameters()[0] for encoder in specs]
         params.append((self.coef_, self.intercept_))
         return network, network.pack(params)
 

@@ -63,7 +63,7 @@ def unrolled_network(autoencoders, n_features, dtype, settings=None):
 
     Decoder l is tied to encoder l (index l - 1) where that autoencoder is tied. The
     loss and the corruption of the input are the first autoencoder's. ``settings``, one
-    :meth:`~skae._base.BaseAutoencoder._data_settings` per layer, serve layers not
+    :meth:`~skae._base.BaseAutoencoder.decide_settings` per layer, serve layers not
     fitted yet; by default each layer's fitted ones.
     """
     encoders, decoders = [], []
@@ -72,7 +72,7 @@ def unrolled_network(autoencoders, n_features, dtype, settings=None):
     for index, (autoencoder, layer_settings) in enumerate(
         zip(autoencoders, settings, strict=True)
     ):
-        encoder, decoder = autoencoder._layers(n_in, tied_to=index, settings=layer_settings)
+        encoder, decoder = autoencoder.as_layers(n_in, tied_to=index, settings=layer_settings)
         encoders.append(encoder)
         decoders.append(decoder)
         n_in = autoencoder.n_components
@@ -86,26 +86,38 @@ def unrolled_network(autoencoders, n_features, dtype, settings=None):
 
 def fitted_layer_params(autoencoders):
     """Per-layer ``(weights, bias)`` of the unrolled network, from fitted autoencoders."""
-    pairs = [autoencoder._layer_params() for autoencoder in autoencoders]
+    pairs = [autoencoder.layer_parameters() for autoencoder in autoencoders]
     return [encoder for encoder, _ in pairs] + [decoder for _, decoder in pairs[::-1]]
 
 
 def layer_settings(autoencoders, X):
     """The "auto" settings of layers not fitted yet: the first from X, each next one
     from the range of the codes below it (a sigmoid's codes lie in [0, 1])."""
-    settings = [autoencoders[0]._data_settings(X)]
+    settings = [autoencoders[0].decide_settings(X)]
     for below, autoencoder in zip(autoencoders[:-1], autoencoders[1:], strict=True):
         codes_in_unit_interval = below.activation == "sigmoid"
-        settings.append(autoencoder._data_settings(in_unit_interval=codes_in_unit_interval))
+        settings.append(autoencoder.decide_settings(in_unit_interval=codes_in_unit_interval))
     return settings
 
 
-def store_unrolled_params(autoencoders, network, theta):
-    """Write the unrolled network's parameters back into each autoencoder."""
+def store_unrolled_params(autoencoders, network, theta, settings=None, n_features=None):
+    """Write the unrolled network's parameters back into each autoencoder.
+
+    With ``settings`` (one per layer) and ``n_features``, the layers become fitted
+    layers of that stack (a first ``partial_fit``: they had no fit of their own).
+    """
     params = network.unpack(theta)
     n_layers = len(autoencoders)
-    for index, autoencoder in enumerate(autoencoders):
-        autoencoder._set_layer_params(params[index], params[2 * n_layers - 1 - index])
+    n_in = n_features
+    settings = settings or [None] * n_layers
+    for index, (autoencoder, decided) in enumerate(zip(autoencoders, settings, strict=True)):
+        autoencoder.set_layer_parameters(
+            params[index],
+            params[2 * n_layers - 1 - index],
+            n_features_in=n_in if decided is not None else None,
+            settings=decided,
+        )
+        n_in = autoencoder.n_components
 
 
 class StackedAutoencoder(
@@ -306,6 +318,12 @@ class StackedAutoencoder(
         self.loss_curve_ = history.loss_curve
         self.history_ = history.records
 
+    def set_fitted_layers(self, autoencoders, n_features_in):
+        """Make ``autoencoders`` (fitted layers) this stack's, without training: how a
+        classifier that was not pretrained gives its stack a fitted state."""
+        self.n_features_in_ = n_features_in
+        self._commit(autoencoders, TrainingHistory(), new_generator(self.random_state))
+
     def _snapshot(self, autoencoders, network, theta):
         """A fitted copy of the stack with the unrolled parameters ``theta`` (callbacks)."""
         model = copy.copy(self)
@@ -326,7 +344,7 @@ class StackedAutoencoder(
             self.fine_tune_batch_size,
             self.n_iter_no_change,
         )
-        data = TrainingData(X, corruption=first._corruption(0), chunk_size=first.chunk_size)
+        data = TrainingData(X, corruption=first.input_corruption(0), chunk_size=first.chunk_size)
         settings = SolverSettings(
             solver=self.fine_tune_solver,
             max_iter=max(1, budget.max_iter),
@@ -394,20 +412,15 @@ class StackedAutoencoder(
             network = unrolled_network(autoencoders, X.shape[1], X.dtype, settings)
             theta = network.init_params(rng)
             history = TrainingHistory()
-            n_in = X.shape[1]
-            for autoencoder, decided in zip(autoencoders, settings, strict=True):
-                # fitted here, not through its own fit
-                autoencoder.n_features_in_ = n_in
-                autoencoder._store_data_settings(decided)
-                n_in = autoencoder.n_components
         else:
+            settings = None
             rng = copy.deepcopy(self._rng)
             autoencoders = copy.deepcopy(self.autoencoders_)
             network = unrolled_network(autoencoders, X.shape[1], X.dtype)
             theta = network.pack(fitted_layer_params(autoencoders))
             history = copy.deepcopy(self._history)
         self._train(network, theta, X, history, rng, autoencoders, incremental=True)
-        store_unrolled_params(autoencoders, network, theta)
+        store_unrolled_params(autoencoders, network, theta, settings, X.shape[1])
         self._commit(autoencoders, history, rng)
         return self
 
@@ -479,10 +492,10 @@ class StackedAutoencoder(
             network = unrolled_network(autoencoders, X.shape[1], np.float64, settings)
             theta = network.init_params(new_generator(self.random_state))
         first_settings = (
-            autoencoders[0]._fitted_settings() if hasattr(self, "autoencoders_") else settings[0]
+            autoencoders[0].fitted_settings() if hasattr(self, "autoencoders_") else settings[0]
         )
         autoencoders[0]._check_params_against_data(X, first_settings)
-        return network, theta, {"corrupt": autoencoders[0]._corruption(random_state)}
+        return network, theta, {"corrupt": autoencoders[0].input_corruption(random_state)}
 
     @property
     def _n_features_out(self):

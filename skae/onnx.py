@@ -135,7 +135,7 @@ def _decode(estimator, code, dtype, op_version):
         bias = decoder.intercept_visible_.astype(dtype)
         z = OnnxAdd(OnnxMatMul(a, weights, op_version=op_version), bias, op_version=op_version)
         # the decoder the fit used: "auto" decided it from the data
-        output_activation = decoder._fitted_settings()["output_activation"]
+        output_activation = decoder.fitted_settings()["output_activation"]
         a = _activation(output_activation, z, op_version, None)
     return a
 

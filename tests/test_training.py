@@ -38,7 +38,7 @@ def test_partial_fit_over_batches_is_one_step_per_batch(X, solver):
     theta = ae._fitted_params(network)
     reference = SparseAutoencoder(n_components=5, solver=solver, random_state=0)
     optimizer = OPTIMIZERS[solver](
-        reference._network(64, X.dtype, ae._fitted_settings()).init_params(
+        reference._network(64, X.dtype, ae.fitted_settings()).init_params(
             np.random.default_rng(np.random.RandomState(0).randint(np.iinfo(np.int32).max))
         ),
         learning_rate=ae.learning_rate_init,
