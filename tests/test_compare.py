@@ -560,3 +560,39 @@ def test_presets_are_the_recorded_output_of_the_search(dataset):
             assert {k: presets["classifier"][k] for k in params} == params
         elif params:  # pixels have no settings of their own
             assert presets[name] == params, name
+
+
+def test_markdown_table_aligns_pads_and_refuses_ragged_rows():
+    rows = [["pca", 0.95], ["tied_ae", "0.9822"]]
+    plain = compare.markdown_table(["method", "accuracy"], rows, align="lr").splitlines()
+    assert plain == [
+        "| method | accuracy |",
+        "|---|---:|",
+        "| pca | 0.95 |",
+        "| tied_ae | 0.9822 |",
+    ]
+    padded = compare.markdown_table(["method", "accuracy"], rows, pad=True).splitlines()
+    # every line as wide as the others, the rule's dashes under each cell and its spaces
+    assert len({len(line) for line in padded}) == 1
+    assert padded[1] == "|---------|----------|"
+    assert padded[2] == "| pca     | 0.95     |"
+    with pytest.raises(ValueError, match="2 cells"):
+        compare.markdown_table(["method", "accuracy"], [["pca"]])
+    with pytest.raises(ValueError, match="align"):
+        compare.markdown_table(["method", "accuracy"], rows, align="lc")
+
+
+def test_accuracy_over_c_scores_a_fresh_classifier_per_c():
+    X_fit, y_fit, X_val, y_val, _, _ = digits_split()
+    built = []
+
+    def make_classifier():
+        built.append(compare.CLASSIFIERS["logistic"](0))
+        return built[-1]
+
+    accuracies = compare.accuracy_over_c(X_fit, y_fit, X_val, y_val, [1e-5, 1.0], make_classifier)
+    assert len(built) == 2 and built[0] is not built[1]
+    assert [clf[-1].C for clf in built] == [1e-5, 1.0]
+    # a vanishing C reads nothing; C = 1 reads the digits' pixels well
+    assert accuracies[0] < 0.5 < 0.9 < accuracies[1]
+    assert accuracies[1] == built[1].score(X_val, y_val)

@@ -109,7 +109,7 @@ from .cli import build_parser, main
 from .data import load_data, validation_split
 from .methods import CLASSIFIERS, METHODS, SEARCHED_AT, SEARCHED_AT_SPARSE
 from .presets import PRESETS, SEARCH_SPACES
-from .protocol import run_comparison, search
+from .protocol import accuracy_over_c, run_comparison, search
 from .reports import (
     COLUMNS,
     SEARCH_COLUMNS,
@@ -130,6 +130,7 @@ __all__ = [
     "SEARCHED_AT_SPARSE",
     "SEARCH_COLUMNS",
     "SEARCH_SPACES",
+    "accuracy_over_c",
     "build_parser",
     "describe_setting",
     "format_markdown",

@@ -10,6 +10,7 @@ the test set. Neither prints anything itself: what they say goes through a
 import json
 import time
 import warnings
+from functools import partial
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -17,7 +18,7 @@ from sklearn.exceptions import ConvergenceWarning
 from .methods import CLASSIFIERS, METHODS, build_pipeline, set_classifier_params
 from .progress import CompareProgress
 
-__all__ = ["run_comparison", "search"]
+__all__ = ["accuracy_over_c", "run_comparison", "search"]
 
 
 def _fit_and_score(pipeline, X_train, y_train, X_test, y_test, *, tag, progress, budget_fixed):
@@ -116,6 +117,39 @@ def _check_names(methods, classifier):
     if classifier not in CLASSIFIERS:
         raise ValueError(f"Unknown classifier {classifier!r}; choose from {list(CLASSIFIERS)}.")
     return methods
+
+
+def accuracy_over_c(features_fit, y_fit, features_val, y_val, Cs, make_classifier):
+    """Validation accuracy of a fresh classifier on fixed features, for each C.
+
+    The features are computed once, outside: this is the cheap inner loop of
+    :func:`search`, and how the benchmark scripts read an extractor's codes.
+
+    Parameters
+    ----------
+    features_fit, y_fit : array-like
+        What each classifier is fit on.
+    features_val, y_val : array-like
+        What it is scored on.
+    Cs : sequence of float or None
+        Set as ``C`` on the classifier's final estimator where it has one; None keeps
+        the classifier as built.
+    make_classifier : callable
+        ``make_classifier()`` returns a fresh, unfitted classifier (e.g. a factory of
+        :data:`~skae.compare.CLASSIFIERS` with its ``random_state`` bound).
+
+    Returns
+    -------
+    accuracies : list of float
+        In the order of ``Cs``.
+    """
+    accuracies = []
+    for C in Cs:
+        clf = make_classifier()
+        if C is not None:
+            set_classifier_params(clf, {"C": C})
+        accuracies.append(float(clf.fit(features_fit, y_fit).score(features_val, y_val)))
+    return accuracies
 
 
 def run_comparison(
@@ -303,11 +337,10 @@ def search(
                     extractor.fit(X_fit)
                 F_fit, F_val = extractor.transform(X_fit), extractor.transform(X_val)
                 fit_time = time.perf_counter() - start
-                for C in Cs:
-                    clf = CLASSIFIERS[classifier](random_state)
-                    if C is not None:
-                        set_classifier_params(clf, {"C": C})
-                    accuracy = float(clf.fit(F_fit, y_fit).score(F_val, y_val))
+                accuracies = accuracy_over_c(
+                    F_fit, y_fit, F_val, y_val, Cs, partial(CLASSIFIERS[classifier], random_state)
+                )
+                for C, accuracy in zip(Cs, accuracies, strict=True):
                     row = {
                         "method": name,
                         "params": json.dumps(setting, sort_keys=True),
