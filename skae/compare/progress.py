@@ -11,13 +11,17 @@ lines (``Iteration n`` for the full-batch solvers, ``Iteration n, pseudo-likelih
 ...`` for scikit-learn's ``BernoulliRBM``) and hands each to :class:`_EpochLine`.
 ``verbose`` only prints: the same ``random_state`` trains the same model.
 
-Where a callback plugs in: once skae's estimators take ``callbacks`` (``on_epoch_end(info)``
-with ``info["epoch"]``, ``info["n_epochs"]`` and ``info["loss"]``), :meth:`watching` gives
-such an estimator ``callbacks=[...]`` holding an object whose ``on_epoch_end`` calls
-``_EpochLine.epoch(info["epoch"], "loss", f"{info['loss']:.6g}")`` and whose
-``on_train_end`` calls ``_EpochLine.finish()``, instead of ``verbose=1`` and the stdout
-relay; ``_EpochLine`` and the protocol stay as they are. The stdout relay remains for
-estimators without callbacks (scikit-learn's ``BernoulliRBM``).
+Where a callback plugs in: once skae's estimators take ``callbacks``
+(``on_epoch_end(info)`` with ``info["epoch"]``, ``info["n_epochs"]`` and ``info["loss"]``),
+:meth:`watching` gives such an estimator (``"callbacks" in estimator.get_params()``)
+``callbacks=[...]`` holding an object whose ``on_train_begin`` makes an ``_EpochLine(tag,
+info["n_epochs"], interval)``, whose ``on_epoch_end`` calls ``line.epoch(info["epoch"],
+"epoch", "loss", f"{info['loss']:.6g}")`` (``"iteration"`` for the full-batch solvers) and
+whose ``on_train_end`` calls ``line.finish()``, instead of ``verbose=1`` and the stdout
+relay, and restores the estimator's own callbacks after the fit. ``info["phase"]`` can then
+name the layer a stack is pretraining in the tag. The protocol and ``_EpochLine`` stay as
+they are; the stdout relay remains for estimators without callbacks (scikit-learn's
+``BernoulliRBM``).
 """
 
 import contextlib
