@@ -10,7 +10,6 @@ A measurement is a factory ``make(X) -> run``: ``make`` builds what the run need
 """
 
 import datetime
-import gzip
 import os
 import platform
 import shlex
@@ -29,7 +28,6 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS = REPO_ROOT / "benchmarks" / "results"
 MNIST_DIR = REPO_ROOT.parent / "shared" / "data" / "mnist"
 MNIST_IMAGES = MNIST_DIR / "train-images-idx3-ubyte.gz"
-MNIST_LABELS = MNIST_DIR / "train-labels-idx1-ubyte.gz"
 N_PIXELS = 784
 PINNING_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 DOCUMENTED_COMMAND = "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python"
@@ -49,27 +47,33 @@ def log(message):
 def load_mnist_like(n_samples, force_random=False):
     """MNIST training images (float32 in [0, 1]) and labels, or random data of that shape.
 
+    MNIST is read by the package's own loader, :func:`skae.datasets.load_mnist`, from
+    ``MNIST_DIR``; rows beyond its 60000 (or all of them, with ``force_random`` or
+    without the files) are random.
+
     Returns
     -------
     X : ndarray of shape (n_samples, 784), float32, C-contiguous
     y : ndarray of shape (n_samples,), int64, labels 0..9
     source : str
     """
+    from skae.datasets import load_mnist  # this checkout's: the scripts put it on the path
+
     rng = np.random.default_rng(0)
-    if not force_random and MNIST_IMAGES.exists() and MNIST_LABELS.exists():
-        with gzip.open(MNIST_IMAGES, "rb") as f:
-            pixels = np.frombuffer(f.read(), dtype=np.uint8, offset=16)
-        with gzip.open(MNIST_LABELS, "rb") as f:
-            labels = np.frombuffer(f.read(), dtype=np.uint8, offset=8)
-        X = pixels.reshape(-1, N_PIXELS)[:n_samples].astype(np.float32)
-        X /= 255
-        y = labels[: X.shape[0]].astype(np.int64)
+    X = None
+    if not force_random:
+        try:
+            X, y, _, _ = load_mnist(MNIST_DIR, return_X_y=True)
+        except FileNotFoundError:
+            pass
+    if X is not None:
+        X, y = X[:n_samples], y[:n_samples]
         source = f"MNIST ({MNIST_IMAGES.relative_to(REPO_ROOT.parent)})"
     else:
         X = rng.random((n_samples, N_PIXELS), dtype=np.float32)
         y = rng.integers(0, 10, n_samples)
         source = "random uniform [0, 1), random labels 0..9"
-    if X.shape[0] < n_samples:  # a truncated file: top up with random rows
+    if X.shape[0] < n_samples:  # more rows than MNIST has: top up with random rows
         missing = n_samples - X.shape[0]
         X = np.vstack([X, rng.random((missing, N_PIXELS), dtype=np.float32)])
         y = np.concatenate([y, rng.integers(0, 10, missing)])
@@ -454,14 +458,10 @@ class Goals:
 
 
 def markdown_table(header, rows):
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    """The benchmarks' tables: :func:`skae.compare.markdown_table`, padded to line up."""
+    from skae.compare import markdown_table as package_table
 
-    def line(cells):
-        padded = (str(c).ljust(w) for c, w in zip(cells, widths, strict=True))
-        return "| " + " | ".join(padded) + " |"
-
-    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
-    return "\n".join([line(header), rule, *(line(r) for r in rows)])
+    return package_table(header, rows, pad=True)
 
 
 def write_report(report, output):

@@ -20,7 +20,8 @@ Command (a few minutes on an idle 2-core machine; no timing is reported)::
     python benchmarks/auto_defaults.py --question beta
     python benchmarks/auto_defaults.py --question plateau
 
-It prints one line per data set; results in ``benchmarks/results/auto_defaults.md``.
+It prints one line per data set as it is measured, then the Markdown table; results in
+``benchmarks/results/auto_defaults.md``.
 """
 
 import argparse
@@ -35,6 +36,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skae import SparseAutoencoder, TiedAutoencoder
+from skae.compare import markdown_table
 
 DATASETS = {
     "iris": load_iris,
@@ -104,25 +106,29 @@ def main(argv=None):
     parser.add_argument("--datasets", nargs="+", choices=list(DATASETS), default=list(DATASETS))
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore", ConvergenceWarning)  # fixed budgets are the point
-    if args.question == "beta":
-        print("| data set | beta=0 | 0.1 | 0.3 | 1 | 3 |\n|---|---:|---:|---:|---:|---:|")
-    else:
-        print(
-            "| data set | model | 3% (iterations: accuracy) | 1% | 0.3% | 0.1% |\n"
-            "|---|---|---:|---:|---:|---:|"
-        )
+    rows = []
     for name in args.datasets:
         X, y = DATASETS[name](return_X_y=True)
         X = StandardScaler().fit_transform(X)
         if args.question == "beta":
-            print(f"| {name} | " + " | ".join(beta_row(X, y)) + " |", flush=True)
+            rows.append([name, *beta_row(X, y)])
+            print(f"{name}: {', '.join(rows[-1][1:])}", flush=True)
             continue
         for label, cls, params in [
             ("sparse, beta=0", SparseAutoencoder, {"sparsity_weight": 0.0}),
             ("tied", TiedAutoencoder, {}),
         ]:
-            cells = plateau_row(X, y, cls, output_activation="identity", **params)
-            print(f"| {name} | {label} | " + " | ".join(cells) + " |", flush=True)
+            rows.append(
+                [name, label, *plateau_row(X, y, cls, output_activation="identity", **params)]
+            )
+            print(f"{name}, {label}: {', '.join(rows[-1][2:])}", flush=True)
+    if args.question == "beta":
+        header, align = ("data set", "beta=0", "0.1", "0.3", "1", "3"), "lrrrrr"
+    else:
+        header = ("data set", "model", "3% (iterations: accuracy)", "1%", "0.3%", "0.1%")
+        align = "llrrrr"
+    print()
+    print(markdown_table(header, rows, align=align))
 
 
 if __name__ == "__main__":

@@ -37,20 +37,19 @@ from skae import (
     TiedAutoencoder,
 )
 from skae._core import LEARNING_RATE_SCHEDULES
-from skae.compare import PRESETS
-from skae.datasets import load_mnist
+from skae.compare import (
+    PRESETS,
+    accuracy_over_c,
+    load_data,
+    markdown_table,
+    validation_split,
+)
 
 RESULTS = Path(__file__).parent / "results"
 N_VALIDATION = 10000
 
 
 # -- plumbing ---------------------------------------------------------------------------
-def markdown_table(headers, rows):
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def report(name, title, headers, rows, notes="", write=True, budget=None):
     text = f"# {title}\n\n{markdown_table(headers, rows)}\n"
     if notes:
@@ -75,16 +74,14 @@ def timed(fit):
 
 
 def splits(data_home, n_train=None, quick=False):
-    """(X_fit, y_fit, X_val, y_val) to choose on; (X, y, X_test, y_test) to score on."""
-    X, y, X_test, y_test = load_mnist(data_home=data_home, return_X_y=True)
+    """(X_fit, y_fit, X_val, y_val) to choose on; (X, y, X_test, y_test) to score on.
+
+    The comparison's own data and validation split (``skae.compare``), seed 0.
+    """
     if quick:
         n_train = n_train or 3000
-    if n_train is not None:
-        X, _, y, _ = train_test_split(X, y, train_size=n_train, stratify=y, random_state=0)
-    n_val = min(N_VALIDATION, X.shape[0] // 6)
-    X_fit, X_val, y_fit, y_val = train_test_split(
-        X, y, test_size=n_val, stratify=y, random_state=0
-    )
+    X, y, X_test, y_test = load_data("mnist", data_home=data_home, n_train=n_train)
+    X_fit, y_fit, X_val, y_val = validation_split(X, y, min(N_VALIDATION, X.shape[0] // 6))
     if quick:
         X_test, y_test = X_test[:2000], y_test[:2000]
     return (X_fit, y_fit, X_val, y_val), (X, y, X_test, y_test)
@@ -96,10 +93,10 @@ def linear_probe(C=1.0):
 
 
 def probe_accuracy(codes_fit, y_fit, codes_val, y_val, Cs=(0.1, 1.0)):
-    """Best validation accuracy of the linear probe over its C, and that C."""
-    scores = {C: linear_probe(C).fit(codes_fit, y_fit).score(codes_val, y_val) for C in Cs}
-    best = max(scores, key=scores.get)
-    return scores[best], best
+    """Best validation accuracy of the linear probe over its C (the first on a tie), and that C."""
+    scores = accuracy_over_c(codes_fit, y_fit, codes_val, y_val, Cs, linear_probe)
+    best = int(np.argmax(scores))
+    return scores[best], Cs[best]
 
 
 def layer_sizes(depth, quick):

@@ -71,6 +71,7 @@ from skae import (
     StackedAutoencoder,
     TiedAutoencoder,
 )
+from skae.compare import markdown_table
 from skae.datasets import load_mnist
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -240,11 +241,15 @@ def mean_std(values):
 
 def table(recorder):
     """The Markdown table of one data set and its summary line."""
-    lines = [
-        "| pipeline | test accuracy (mean ± std) | Δ vs same without skae (points) "
-        "| seeds worse | warnings | median fit s |",
-        "|---|---|---|---|---|---|",
-    ]
+    header = (
+        "pipeline",
+        "test accuracy (mean ± std)",
+        "Δ vs same without skae (points)",
+        "seeds worse",
+        "warnings",
+        "median fit s",
+    )
+    rows = []
     worst, total_warnings = None, 0
     for name, row in recorder.rows.items():
         total_warnings += row["n_warnings"]
@@ -257,9 +262,15 @@ def table(recorder):
             worse = f"{n_worse}/{len(base)}"
             if worst is None or diff < worst[0]:
                 worst = (diff, name)
-        lines.append(
-            f"| {name} | {mean_std(row['scores'])} | {delta} | {worse} | {row['n_warnings']} "
-            f"| {np.median(row['times']):.2f} |"
+        rows.append(
+            [
+                name,
+                mean_std(row["scores"]),
+                delta,
+                worse,
+                row["n_warnings"],
+                f"{np.median(row['times']):.2f}",
+            ]
         )
     n_fits = sum(len(row["scores"]) for row in recorder.rows.values())
     summary = {
@@ -267,7 +278,7 @@ def table(recorder):
         "warnings": total_warnings,
         "fits": n_fits,
     }
-    return lines, summary
+    return markdown_table(header, rows).split("\n"), summary
 
 
 def summary_text(summary):
@@ -316,13 +327,20 @@ def report(results, args, command, elapsed, done):
         "",
         "## Summary",
         "",
-        "| data set | worst skae default pipeline minus baseline (points) | pipeline "
-        "| warnings / fits |",
-        "|---|---|---|---|",
     ]
+    summary_rows = []
     for name, (_recorder, summary, _note) in results.items():
         diff, row = summary["worst"] if summary["worst"] else (float("nan"), "-")
-        out.append(f"| {name} | {diff:+.2f} | {row} | {summary['warnings']} / {summary['fits']} |")
+        summary_rows.append(
+            [name, f"{diff:+.2f}", row, f"{summary['warnings']} / {summary['fits']}"]
+        )
+    header = (
+        "data set",
+        "worst skae default pipeline minus baseline (points)",
+        "pipeline",
+        "warnings / fits",
+    )
+    out.append(markdown_table(header, summary_rows))
     for name, (recorder, summary, note) in results.items():
         lines, _ = table(recorder)
         out += ["", f"## {name}", "", note, "", *lines, "", summary_text(summary)]
@@ -336,17 +354,21 @@ def report(results, args, command, elapsed, done):
     if not messages:
         out.append("None.")
     else:
-        out += [
-            "| category | message (first 150 characters) | reported at (file of the "
-            "stacklevel) | count | rows (fits) |"
-        ]
-        out += ["|---|---|---|---|---|"]
+        header = (
+            "category",
+            "message (first 150 characters)",
+            "reported at (file of the stacklevel)",
+            "count",
+            "rows (fits)",
+        )
+        rows = []
         for (category, message, source), entry in sorted(
             messages.items(), key=lambda item: -item[1]["count"]
         ):
             where = "; ".join(f"{row} ({n})" for row, n in entry["where"].items())
             message = message.replace("|", "\\|")
-            out.append(f"| {category} | {message} | {source} | {entry['count']} | {where} |")
+            rows.append([category, message, source, entry["count"], where])
+        out.append(markdown_table(header, rows))
     for name, note in args.skipped.items():
         out += ["", f"Skipped {name}: {note}"]
     return "\n".join(out) + "\n"

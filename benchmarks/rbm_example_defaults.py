@@ -32,6 +32,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, minmax_scale
 
 from skae import DenoisingAutoencoder, SparseAutoencoder, TiedAutoencoder
+from skae.compare import markdown_table
 
 # the example's four one-pixel shifts: down, right, left, up
 _SHIFTS = [
@@ -107,15 +108,16 @@ def main(argv=None):
         "",
         "`python benchmarks/rbm_example_defaults.py` (see its docstring for the protocol)",
         "",
-        "| features | test accuracy | fit time (s) | warnings |",
-        "|---|---:|---:|---|",
     ]
+    rows = []
     for name, extractor, C in candidates:
         start = time.perf_counter()
         accuracy, warned = score(extractor, data, C)
         elapsed = time.perf_counter() - start
         print(f"{name}: {accuracy:.4f} ({elapsed:.0f}s) {' '.join(warned)}", flush=True)
-        lines.append(f"| {name} | {accuracy:.4f} | {elapsed:.0f} | {', '.join(warned)} |")
+        rows.append([name, f"{accuracy:.4f}", f"{elapsed:.0f}", ", ".join(warned)])
+    header = ("features", "test accuracy", "fit time (s)", "warnings")
+    lines.append(markdown_table(header, rows, align="lrrl"))
     Path(args.output).write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {args.output}")
 

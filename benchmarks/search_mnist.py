@@ -26,6 +26,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from skae.compare import markdown_table
+
 RESULTS = Path(__file__).parent / "results" / "search_mnist"
 # step name -> extra arguments of python -m skae.compare
 STEPS = {
@@ -294,29 +296,35 @@ def summarize():
         "best candidate over all steps (`benchmarks/results/search_mnist/chosen.json`),",
         "steps marked 'reported only' aside.",
         "",
-        "| step | method | best settings | C | validation accuracy | extractor fit (s) |",
-        "|---|---|---|---:|---:|---:|",
     ]
+    header = ("step", "method", "best settings", "C", "validation accuracy", "extractor fit (s)")
+    cells = []
     best = {}
     for step in STEPS:
         table = RESULTS / step / "search_mnist.csv"
         if not table.exists():
-            lines.append(f"| {step} | (not run) | | | | |")
+            cells.append([step, "(not run)", "", "", "", ""])
             continue
         with table.open(newline="", encoding="utf-8") as f:
             rows = list(csv.DictReader(f))
         reason = REPORTED_ONLY.get(step)
         for method in dict.fromkeys(r["method"] for r in rows):
             top = max((r for r in rows if r["method"] == method), key=_accuracy)
-            lines.append(
-                f"| {step}{f' ({reason})' if reason else ''} | {method} | "
-                f"`{top['params']}` | {top['C']} | {_accuracy(top):.4f} | "
-                f"{float(top['fit_time_s']):.0f} |"
+            cells.append(
+                [
+                    f"{step}{f' ({reason})' if reason else ''}",
+                    method,
+                    f"`{top['params']}`",
+                    top["C"],
+                    f"{_accuracy(top):.4f}",
+                    f"{float(top['fit_time_s']):.0f}",
+                ]
             )
             if reason:
                 continue
             if method not in best or _accuracy(top) > _accuracy(best[method]):
                 best[method] = top
+    lines.append(markdown_table(header, cells, align="lllrrr"))
     chosen = {name: json.loads(row["params"]) for name, row in best.items()}
     chosen["classifier"] = {name: {"C": float(row["C"])} for name, row in best.items()}
     (RESULTS / "chosen.json").write_text(json.dumps(chosen, indent=2, sort_keys=True) + "\n")

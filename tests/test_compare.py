@@ -16,6 +16,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skae import compare
 from skae.compare import METHODS, main
+from skae.compare.progress import CompareProgress
 
 # small and short: the tests check the plumbing, not how good the features get
 QUICK = ["--n-train", "300", "--max-iter", "5", "--n-components", "16", "--no-plot"]
@@ -124,7 +125,7 @@ def test_the_chart_has_titles_and_says_where_its_axis_starts(tmp_path):
         def savefig(self, path, **kwargs):
             drawn["figure"] = self
 
-    compare._plot(rows, tmp_path / "chart.png", Recording, setting)
+    compare.reports._plot(rows, tmp_path / "chart.png", Recording, setting)
     figure = drawn["figure"]
     assert "8x8 digits" in figure.get_suptitle() and "450 test images" in figure.get_suptitle()
     accuracy_axes = figure.axes[0]
@@ -211,7 +212,7 @@ def test_only_given_estimator_options_are_passed_on(monkeypatch, tmp_path):
         seen.update(kwargs, blas=threadpoolctl.threadpool_info())
         return []
 
-    monkeypatch.setattr(compare, "run_comparison", fake_run_comparison)
+    monkeypatch.setattr(compare.cli, "run_comparison", fake_run_comparison)
     argv = ["--alpha", "0.01", "--solver", "adam", "--max-iter", "3", "--no-plot"]
     run_main([*argv, "--output-dir", str(tmp_path)])
     assert seen["estimator_params"] == {"alpha": 0.01, "solver": "adam", "max_iter": 3}
@@ -284,14 +285,15 @@ def test_seeds_give_mean_and_std_and_vary_extractor_and_classifier(monkeypatch, 
         classifier_seed = pipeline[-1][-1].random_state  # the LinearSVC in its pipeline
         seen.append((extractor_seed, classifier_seed))
         # accuracies 0.5 and 0.7: mean 0.6, sample std 0.1414
-        return {
+        row = {
             "accuracy": 0.5 + 0.2 * (extractor_seed - 3),
             "fit_time_s": 1.0,
             "transform_time_s": 0.0,
             "n_features": 16,
         }
+        return row, False
 
-    monkeypatch.setattr(compare, "_fit_and_score", fake_fit_and_score)
+    monkeypatch.setattr(compare.protocol, "_fit_and_score", fake_fit_and_score)
     argv = [*QUICK, "--methods", "tied_ae", "--classifier", "linear_svc", "--seeds", "2"]
     status, out, _ = run_main([*argv, "--random-state", "3", "--output-dir", str(tmp_path)])
     assert status == 0
@@ -308,9 +310,10 @@ def test_seeds_keep_the_data_split(monkeypatch, tmp_path):
 
     def fake_fit_and_score(pipeline, X_train, y_train, X_test, y_test, *args, **kwargs):
         seen.append((X_train.sum(), X_test.sum()))
-        return {"accuracy": 1.0, "fit_time_s": 1.0, "transform_time_s": 0.0, "n_features": 64}
+        row = {"accuracy": 1.0, "fit_time_s": 1.0, "transform_time_s": 0.0, "n_features": 64}
+        return row, False
 
-    monkeypatch.setattr(compare, "_fit_and_score", fake_fit_and_score)
+    monkeypatch.setattr(compare.protocol, "_fit_and_score", fake_fit_and_score)
     argv = [*QUICK, "--methods", "pixels", "--seeds", "3", "--output-dir", str(tmp_path)]
     run_main(argv)
     assert len(seen) == 3 and len(set(seen)) == 1
@@ -386,7 +389,7 @@ def test_search_never_sees_the_test_set(small_space, monkeypatch, tmp_path):
 
     argv = [*QUICK, "--methods", "pixels,tied_ae", "--search-only"]
     run_main([*argv, "--output-dir", str(tmp_path / "a")])
-    monkeypatch.setattr(compare, "load_data", load_data_with_scrambled_test)
+    monkeypatch.setattr(compare.cli, "load_data", load_data_with_scrambled_test)
     run_main([*argv, "--output-dir", str(tmp_path / "b")])
     first, second = (
         (tmp_path / d / "search_digits.csv").read_text(encoding="utf-8") for d in "ab"
@@ -423,7 +426,8 @@ def test_progress_relay_does_not_change_the_model():
         extractor = compare.METHODS["denoising_ae"](8, 0, {"max_iter": 3})
         err = io.StringIO()
         with contextlib.redirect_stderr(err):
-            compare._fit_quietly(extractor, X_train, None, "t", interval)
+            with CompareProgress(interval).watching(extractor, "t"):
+                extractor.fit(X_train)
         assert ("epoch 3/3" in err.getvalue()) == (interval is not None)
         assert extractor.verbose == 0  # restored
         features.append(extractor.transform(X_train))
@@ -431,17 +435,40 @@ def test_progress_relay_does_not_change_the_model():
 
 
 def test_a_fixed_budget_hides_only_the_extractors_convergence_warning():
-    def caught(*messages):
-        return [
-            warnings.WarningMessage(ConvergenceWarning(m), ConvergenceWarning, "f", 1)
-            for m in messages
-        ]
+    def caught(category, message="any text: the category and the fit decide"):
+        return [warnings.WarningMessage(category(message), category, "f", 1)]
 
-    own = "TiedAutoencoder: solver='lbfgs' stopped at max_iter=5 before convergence"
-    classifier = "lbfgs failed to converge after 10 iteration(s)"
-    assert compare._report_warnings(caught(own), None)
-    assert not compare._report_warnings(caught(own), "TiedAutoencoder")
-    assert compare._report_warnings(caught(own, classifier), "TiedAutoencoder")
+    report = compare.protocol._report_warnings
+    extractor_stopped = caught(ConvergenceWarning)
+    assert report(extractor_stopped, [], budget_fixed=False)
+    assert not report(extractor_stopped, [], budget_fixed=True)
+    # the classifier's own always counts, whatever the extractor's budget
+    assert report(extractor_stopped, caught(ConvergenceWarning), budget_fixed=True)
+    # any other warning is shown as it is, and is no convergence note
+    with warnings.catch_warnings(record=True) as shown:
+        assert not report(caught(UserWarning, "shown"), [], budget_fixed=True)
+        assert not report(extractor_stopped, [], budget_fixed=True)
+    assert [(w.category, str(w.message)) for w in shown] == [(UserWarning, "shown")]
+
+
+def test_the_extractors_warnings_are_told_from_the_classifiers_by_the_fit(monkeypatch):
+    X_train, y_train, X_test, y_test = compare.load_data("digits", n_train=300)
+    # a one-iteration classifier warns; an extractor with a fixed budget warns too
+    pipeline = compare.methods.build_pipeline("tied_ae", 8, 0, {"max_iter": 2}, "logistic", {})
+    pipeline[-1][-1].set_params(max_iter=1)
+    seen = {}
+
+    def spy(extractor_warnings, classifier_warnings, budget_fixed):
+        seen["extractor"] = {w.category for w in extractor_warnings}
+        seen["classifier"] = {w.category for w in classifier_warnings}
+        return False
+
+    monkeypatch.setattr(compare.protocol, "_report_warnings", spy)
+    progress = CompareProgress()
+    compare.protocol._fit_and_score(
+        pipeline, X_train, y_train, X_test, y_test, tag="t", progress=progress, budget_fixed=True
+    )
+    assert seen == {"extractor": {ConvergenceWarning}, "classifier": {ConvergenceWarning}}
 
 
 @pytest.mark.skipif(
@@ -493,7 +520,7 @@ def test_presets_file_from_a_search_is_scored_as_chosen(small_space, tmp_path):
         return real(*args, **kwargs)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(compare, "run_comparison", spy)
+        mp.setattr(compare.cli, "run_comparison", spy)
         run_main([*argv, "--presets", str(chosen), "--output-dir", str(tmp_path / "score")])
     expected = json.loads(chosen.read_text(encoding="utf-8"))
     (presets,) = seen
@@ -533,3 +560,39 @@ def test_presets_are_the_recorded_output_of_the_search(dataset):
             assert {k: presets["classifier"][k] for k in params} == params
         elif params:  # pixels have no settings of their own
             assert presets[name] == params, name
+
+
+def test_markdown_table_aligns_pads_and_refuses_ragged_rows():
+    rows = [["pca", 0.95], ["tied_ae", "0.9822"]]
+    plain = compare.markdown_table(["method", "accuracy"], rows, align="lr").splitlines()
+    assert plain == [
+        "| method | accuracy |",
+        "|---|---:|",
+        "| pca | 0.95 |",
+        "| tied_ae | 0.9822 |",
+    ]
+    padded = compare.markdown_table(["method", "accuracy"], rows, pad=True).splitlines()
+    # every line as wide as the others, the rule's dashes under each cell and its spaces
+    assert len({len(line) for line in padded}) == 1
+    assert padded[1] == "|---------|----------|"
+    assert padded[2] == "| pca     | 0.95     |"
+    with pytest.raises(ValueError, match="2 cells"):
+        compare.markdown_table(["method", "accuracy"], [["pca"]])
+    with pytest.raises(ValueError, match="align"):
+        compare.markdown_table(["method", "accuracy"], rows, align="lc")
+
+
+def test_accuracy_over_c_scores_a_fresh_classifier_per_c():
+    X_fit, y_fit, X_val, y_val, _, _ = digits_split()
+    built = []
+
+    def make_classifier():
+        built.append(compare.CLASSIFIERS["logistic"](0))
+        return built[-1]
+
+    accuracies = compare.accuracy_over_c(X_fit, y_fit, X_val, y_val, [1e-5, 1.0], make_classifier)
+    assert len(built) == 2 and built[0] is not built[1]
+    assert [clf[-1].C for clf in built] == [1e-5, 1.0]
+    # a vanishing C reads nothing; C = 1 reads the digits' pixels well
+    assert accuracies[0] < 0.5 < 0.9 < accuracies[1]
+    assert accuracies[1] == built[1].score(X_val, y_val)

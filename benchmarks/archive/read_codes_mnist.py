@@ -10,7 +10,7 @@ active-or-not) assume non-negative codes, as relu and winner-take-all codes are:
 ``--method`` only with such presets. Run from the repository root, with OpenBLAS choosing
 its own kernel as in ``search_mnist.py`` (so the fit is the search's own, bit for bit)::
 
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/read_codes_mnist.py \
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/archive/read_codes_mnist.py \
         --data-home ../shared/data/mnist
 
 It takes about 12 minutes on a 2-core machine (the fit 4-5 of them) and writes
@@ -29,9 +29,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-from skae.compare import METHODS, load_data, validation_split
+from skae.compare import METHODS, accuracy_over_c, load_data, markdown_table, validation_split
 
-RESULTS = Path(__file__).parent / "results"
+RESULTS = Path(__file__).parents[1] / "results"
 C_GRID = [0.003, 0.01, 0.03, 0.1, 0.3, 1.0]
 
 
@@ -40,26 +40,26 @@ def _active(F):
 
 
 def readings(global_scale):
-    """name -> factory(C) of the classifier that reads the codes."""
+    """name -> factory() of the classifier that reads the codes; its C is set per run."""
 
-    def logistic(C, **kwargs):
-        return LogisticRegression(**{"C": C, "max_iter": 1000, **kwargs})
+    def logistic(**kwargs):
+        return LogisticRegression(**{"max_iter": 1000, **kwargs})
 
     return {
         "StandardScaler, then the logistic regression (the comparison's reading)": (
-            lambda C: make_pipeline(StandardScaler(), logistic(C))
+            lambda: make_pipeline(StandardScaler(), logistic())
         ),
         "the same, solved to tol=1e-7 instead of the default 1e-4": (
-            lambda C: make_pipeline(StandardScaler(), logistic(C, tol=1e-7, max_iter=5000))
+            lambda: make_pipeline(StandardScaler(), logistic(tol=1e-7, max_iter=5000))
         ),
         "one scale for all units (codes divided by their overall standard deviation)": (
-            lambda C: make_pipeline(FunctionTransformer(lambda F: F / global_scale), logistic(C))
+            lambda: make_pipeline(FunctionTransformer(lambda F: F / global_scale), logistic())
         ),
         "square root of each code, then StandardScaler": (
-            lambda C: make_pipeline(FunctionTransformer(np.sqrt), StandardScaler(), logistic(C))
+            lambda: make_pipeline(FunctionTransformer(np.sqrt), StandardScaler(), logistic())
         ),
         "active or not (code > 0), then StandardScaler": (
-            lambda C: make_pipeline(FunctionTransformer(_active), StandardScaler(), logistic(C))
+            lambda: make_pipeline(FunctionTransformer(_active), StandardScaler(), logistic())
         ),
     }
 
@@ -89,24 +89,27 @@ def main(argv=None):
     lines = [
         f"# How the `{args.method}` preset's codes are read (MNIST validation accuracy)",
         "",
-        "`env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/read_codes_mnist.py",
-        f"--data-home DIR --method {args.method}`: the preset",
+        "`env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python",
+        f"benchmarks/archive/read_codes_mnist.py --data-home DIR --method {args.method}`: the",
+        "preset",
         f"`{json.dumps(chosen[args.method], sort_keys=True)}`",
         f"fit once (random_state 0, {fit_time:.0f} s) on the {X_fit.shape[0]} fitting",
         f"images, read on the {X_val.shape[0]} validation images; the test set is not used.",
         "",
-        "| reading | " + " | ".join(f"C={C:g}" for C in C_GRID) + " | best | time (s) |",
-        "|---|" + "---:|" * (len(C_GRID) + 2),
     ]
+    rows = []
     for name, build in readings(float(F_fit.std())).items():
-        scores = []
         start = time.perf_counter()
-        for C in C_GRID:
-            scores.append(build(C).fit(F_fit, y_fit).score(F_val, y_val))
-            print(f"{name} C={C:g}: {scores[-1]:.4f}", flush=True)
-        cells = " | ".join(f"{s:.2%}" for s in scores)
+        scores = accuracy_over_c(F_fit, y_fit, F_val, y_val, C_GRID, build)
         seconds = time.perf_counter() - start
-        lines.append(f"| {name} | {cells} | **{max(scores):.2%}** | {seconds:.0f} |")
+        print(
+            f"{name}: "
+            + ", ".join(f"C={C:g} {s:.4f}" for C, s in zip(C_GRID, scores, strict=True))
+        )
+        cells = [f"{s:.2%}" for s in scores]
+        rows.append([name, *cells, f"**{max(scores):.2%}**", f"{seconds:.0f}"])
+    header = ["reading", *(f"C={C:g}" for C in C_GRID), "best", "time (s)"]
+    lines.append(markdown_table(header, rows, align="l" + "r" * (len(C_GRID) + 2)))
     Path(args.output).write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 

@@ -8,7 +8,7 @@ to ``benchmarks/results/grid_search_mnist.md``.
 
 Run from the repository root (about 4 minutes on 2 cores at the defaults)::
 
-    python benchmarks/grid_search_mnist.py --data-home ../shared/data/mnist
+    python benchmarks/archive/grid_search_mnist.py --data-home ../shared/data/mnist
 """
 
 import argparse
@@ -25,6 +25,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skae import DenoisingAutoencoder
+from skae.compare import markdown_table
 from skae.datasets import load_mnist
 
 # rho only matters when beta > 0: two sub-grids avoid fitting the same model twice
@@ -52,7 +53,8 @@ def main(argv=None):
     parser.add_argument("--cv", type=int, default=3)
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument(
-        "--output", default=str(Path(__file__).parent / "results" / "grid_search_mnist.md")
+        "--output",
+        default=str(Path(__file__).parents[1] / "results" / "grid_search_mnist.md"),
     )
     args = parser.parse_args(argv)
 
@@ -88,7 +90,7 @@ def main(argv=None):
         "# Grid search over lambda, q, rho, beta on an MNIST subset",
         "",
         f"Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; python "
-        f"{platform.python_version()}; command: `python benchmarks/grid_search_mnist.py "
+        f"{platform.python_version()}; command: `python benchmarks/archive/grid_search_mnist.py "
         + " ".join(sys.argv[1:] if argv is None else argv)
         + "`",
         "",
@@ -101,18 +103,31 @@ def main(argv=None):
         f"{search.best_score_:.4f}, accuracy on the 10000 MNIST test images "
         f"**{test_accuracy:.4f}**.",
         "",
-        "| rank | lambda (alpha) | q (noise_level) | rho (sparsity_target) | "
-        "beta (sparsity_weight) | CV accuracy | std |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    header = (
+        "rank",
+        "lambda (alpha)",
+        "q (noise_level)",
+        "rho (sparsity_target)",
+        "beta (sparsity_weight)",
+        "CV accuracy",
+        "std",
+    )
+    rows = []
     for i in order:
         p = results["params"][i]
-        rho = p.get("ae__sparsity_target", "-")
-        lines.append(
-            f"| {results['rank_test_score'][i]} | {p['ae__alpha']:g} | "
-            f"{p['ae__noise_level']:g} | {rho} | {p['ae__sparsity_weight']:g} | "
-            f"{results['mean_test_score'][i]:.4f} | {results['std_test_score'][i]:.4f} |"
+        rows.append(
+            [
+                results["rank_test_score"][i],
+                f"{p['ae__alpha']:g}",
+                f"{p['ae__noise_level']:g}",
+                p.get("ae__sparsity_target", "-"),
+                f"{p['ae__sparsity_weight']:g}",
+                f"{results['mean_test_score'][i]:.4f}",
+                f"{results['std_test_score'][i]:.4f}",
+            ]
         )
+    lines.append(markdown_table(header, rows, align="r" * len(header)))
     report = "\n".join(lines) + "\n"
     print(report)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
