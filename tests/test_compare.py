@@ -429,7 +429,7 @@ def test_progress_relay_does_not_change_the_model():
             with CompareProgress(interval).watching(extractor, "t"):
                 extractor.fit(X_train)
         assert ("epoch 3/3" in err.getvalue()) == (interval is not None)
-        assert extractor.verbose == 0  # restored
+        assert extractor.verbose == 0 and extractor.callbacks is None  # restored
         features.append(extractor.transform(X_train))
     np.testing.assert_array_equal(*features)
 

@@ -5,23 +5,12 @@ for a line of its own (a method starts, ends, a width is capped), and
 :meth:`~CompareProgress.watching` around each extractor fit, which shows the fit's epochs
 done, loss and time left at most every ``interval`` seconds.
 
-How a fit's progress reaches it today: the estimator is switched to ``verbose=1`` for the
-fit and its stdout goes to :class:`_StdoutRelay`, which reads the ``Epoch n, loss = ...``
-lines (``Iteration n`` for the full-batch solvers, ``Iteration n, pseudo-likelihood =
-...`` for scikit-learn's ``BernoulliRBM``) and hands each to :class:`_EpochLine`.
-``verbose`` only prints: the same ``random_state`` trains the same model.
-
-Where a callback plugs in: once skae's estimators take ``callbacks``
-(``on_epoch_end(info)`` with ``info["epoch"]``, ``info["n_epochs"]`` and ``info["loss"]``),
-:meth:`watching` gives such an estimator (``"callbacks" in estimator.get_params()``)
-``callbacks=[...]`` holding an object whose ``on_train_begin`` makes an ``_EpochLine(tag,
-info["n_epochs"], interval)``, whose ``on_epoch_end`` calls ``line.epoch(info["epoch"],
-"epoch", "loss", f"{info['loss']:.6g}")`` (``"iteration"`` for the full-batch solvers) and
-whose ``on_train_end`` calls ``line.finish()``, instead of ``verbose=1`` and the stdout
-relay, and restores the estimator's own callbacks after the fit. ``info["phase"]`` can then
-name the layer a stack is pretraining in the tag. The protocol and ``_EpochLine`` stay as
-they are; the stdout relay remains for estimators without callbacks (scikit-learn's
-``BernoulliRBM``).
+How a fit's progress reaches it: a skae estimator gets, for the fit, one more callback
+(:class:`_EpochCallback`, see :mod:`skae.callbacks`) that hands each epoch's figures to
+:class:`_EpochLine`; ``info["phase"]`` names the layer a stack is pretraining. An
+estimator without callbacks (scikit-learn's ``BernoulliRBM``) is switched to
+``verbose=1`` and its stdout goes to :class:`_StdoutRelay`, which reads its
+``Iteration n, pseudo-likelihood = ...`` lines. Neither changes the fitted model.
 """
 
 import contextlib
@@ -78,12 +67,19 @@ class CompareProgress:
             The same object, reporting its progress until the block ends; its
             ``verbose`` is restored afterwards.
         """
-        params = estimator.get_params()
+        params = estimator.get_params(deep=False)
         if self.interval is None or "verbose" not in params:
             yield estimator
             return
-        total = params.get("max_iter") or params.get("n_iter")
-        line = _EpochLine(tag, total, self.interval)
+        if "callbacks" in params:  # a skae estimator: a callback, nothing printed
+            own = params["callbacks"]
+            estimator.set_params(callbacks=[*(own or []), _EpochCallback(tag, self.interval)])
+            try:
+                yield estimator
+            finally:
+                estimator.set_params(callbacks=own)
+            return
+        line = _EpochLine(tag, params.get("n_iter"), self.interval)
         relay = _StdoutRelay(line)
         estimator.set_params(verbose=1)
         try:
@@ -93,6 +89,25 @@ class CompareProgress:
             line.finish()
         finally:
             estimator.set_params(verbose=0)
+
+
+class _EpochCallback:
+    """A skae callback that shows each training phase's epochs on an :class:`_EpochLine`."""
+
+    def __init__(self, tag, interval):
+        self.tag, self.interval = tag, interval
+
+    def on_train_begin(self, info):
+        step = info["phase"].rsplit("__", 1)
+        tag = self.tag if len(step) == 1 and step[0] == "fit" else f"{self.tag} {info['phase']}"
+        self.line = _EpochLine(tag, info["n_epochs"], self.interval)
+
+    def on_epoch_end(self, info):
+        unit = "epoch" if info["n_batches"] is not None else "iteration"
+        self.line.epoch(info["run_epoch"] + 1, unit, "loss", f"{info['loss']:.6g}")
+
+    def on_train_end(self, info):
+        self.line.finish()
 
 
 class _EpochLine:
