@@ -22,6 +22,7 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -223,6 +224,29 @@ def training_fingerprint(estimator, data, phase):
     return digest.hexdigest()
 
 
+def validation_size(n_samples, fraction):
+    """Rows that ``early_stopping`` holds out of ``n_samples``."""
+    return int(round(fraction * n_samples))
+
+
+def validation_split(n_samples, fraction, rng, labels=None):
+    """``(train rows, validation rows)`` of ``early_stopping``, drawn from ``rng``.
+
+    Stratified by ``labels`` where there are some (a classifier), so that every class
+    is validated on; a random :func:`validation_size` share of the rows otherwise.
+    """
+    if labels is None:
+        order = rng.permutation(n_samples)
+        n_validation = validation_size(n_samples, fraction)
+        return order[n_validation:], order[:n_validation]
+    return train_test_split(
+        np.arange(n_samples),
+        test_size=fraction,
+        stratify=labels,
+        random_state=int(rng.integers(np.iinfo(np.int32).max)),
+    )
+
+
 def fit_network(
     estimator, network, theta, data, settings, *, history, rng, incremental, phase, snapshot
 ):
@@ -253,6 +277,8 @@ def fit_network(
     context = {
         "estimator": estimator_label(estimator),
         "phase": phase,
+        # the callbacks given to this estimator, not inherited from one it is fitted in
+        "own_callbacks": list(estimator.get_params(deep=False).get("callbacks") or []),
         "model": snapshot,
         "fingerprint": lambda: training_fingerprint(estimator, data, phase),
     }
@@ -995,9 +1021,8 @@ class BaseAutoencoder(
         :class:`~skae._core.SolverSettings` of a fit on X (less its validation rows)."""
         validation = None
         if self.early_stopping and not incremental and self.solver in MINIBATCH_SOLVERS:
-            order = rng.permutation(X.shape[0])
-            n_val = self._n_validation(X.shape[0])
-            X_val, X = X[order[:n_val]], X[order[n_val:]]
+            train_rows, val_rows = validation_split(X.shape[0], self.validation_fraction, rng)
+            X_val, X = X[val_rows], X[train_rows]
 
             def validation(theta):
                 return -network.sample_losses(theta, X_val).mean()
@@ -1023,7 +1048,7 @@ class BaseAutoencoder(
         return data, settings
 
     def _n_validation(self, n_samples):
-        return int(round(self.validation_fraction * n_samples))
+        return validation_size(n_samples, self.validation_fraction)
 
     def _check_warm_start_shape(self):
         """Continuing training needs the fitted shape: refuse a changed one by name."""

@@ -5,7 +5,6 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
-from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -23,6 +22,8 @@ from ._base import (
     restore_on_error,
     seed_unseeded,
     training_budget,
+    validation_size,
+    validation_split,
     warn_interrupted_before_fitting,
 )
 from ._core import (
@@ -307,7 +308,7 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         )
         labelled, classes = self._check_targets(y)
         if self.early_stopping:
-            n_val = int(round(self.validation_fraction * labelled.sum()))
+            n_val = validation_size(labelled.sum(), self.validation_fraction)
             if not classes.size <= n_val < labelled.sum() - classes.size:
                 raise ValueError(
                     f"early_stopping=True with validation_fraction="
@@ -414,7 +415,7 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         (less the validation rows with early stopping)."""
         n_rows = X.shape[0]
         if self.early_stopping:
-            n_rows -= int(round(self.validation_fraction * n_rows))
+            n_rows -= validation_size(n_rows, self.validation_fraction)
         return training_budget(
             self.max_iter, self.solver, n_rows, self.batch_size, self.n_iter_no_change
         )
@@ -439,12 +440,7 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         dropout = Dropout() if self.dropout > 0 or self.input_dropout > 0 else None
         if not self.early_stopping:
             return TrainingData(X, target=target, dropout=dropout)
-        train_rows, val_rows = train_test_split(
-            np.arange(X.shape[0]),
-            test_size=self.validation_fraction,
-            stratify=y,
-            random_state=int(rng.integers(np.iinfo(np.int32).max)),
-        )
+        train_rows, val_rows = validation_split(X.shape[0], self.validation_fraction, rng, y)
         X_val, y_val = X[val_rows], y[val_rows]
 
         def validation(theta):

@@ -156,6 +156,10 @@ class EpochScore:
         The figure's name in ``history_``: the scorer's name by default.
     every : int, default=1
         Score after every ``every`` epochs (a score can cost more than an epoch).
+    phases : "own" or "all", default="own"
+        "own" scores the training of the estimator whose ``callbacks`` hold this one
+        only (a classifier's fine-tuning, not the pretraining of its autoencoder, whose
+        model has no ``predict``); "all" scores every phase, the layers' too.
 
     Examples
     --------
@@ -173,12 +177,13 @@ class EpochScore:
     [0.062, 0.05, 0.043]
     """
 
-    def __init__(self, scoring, X, y=None, name=None, every=1):
+    def __init__(self, scoring, X, y=None, name=None, every=1, phases="own"):
         self.scoring = scoring
         self.X = X
         self.y = y
         self.name = name
         self.every = every
+        self.phases = phases
 
     def _scorer(self):
         if isinstance(self.scoring, str):
@@ -198,6 +203,9 @@ class EpochScore:
 
     def on_epoch_end(self, info):
         if (info["run_epoch"] + 1) % self.every:
+            return
+        own = any(callback is self for callback in info.get("own_callbacks", [self]))
+        if self.phases == "own" and not own:
             return
         value = float(self._scorer()(info["model"](), self.X, self.y))
         info["figures"][self.figure_name] = value

@@ -169,7 +169,8 @@ def test_epoch_score_scores_the_model_of_each_epoch(digits):
     assert errors[0] > errors[-1]
 
     accuracy = EpochScore("accuracy", X[200:], y[200:], every=2)
-    clf = AutoencoderClassifier(TiedAutoencoder(8, max_iter=3), pretrain=False, max_iter=4)
+    # pretrained: the autoencoder's own phase is not scored (its model has no predict)
+    clf = AutoencoderClassifier(TiedAutoencoder(8, max_iter=3), max_iter=4)
     clf.set_params(random_state=0, callbacks=[accuracy])
     with pytest.warns(ConvergenceWarning):
         clf.fit(X[:200], y[:200])
@@ -350,3 +351,25 @@ def test_checkpoint_files_load_without_pickle(digits, tmp_path):
         assert "meta" in archive.files and archive["state.theta"].dtype == np.float64
     assert [p.name for p in tmp_path.iterdir()] == ["fit.npz"]  # no temporary file left
     assert os.path.getsize(tmp_path / "fit.npz") > 0
+
+
+@pytest.mark.parametrize("phases", ["own", "all"])
+def test_epoch_score_scores_the_layers_of_a_stack_only_when_asked(digits, phases):
+    X = digits[0]
+
+    def held_out_error(model, X, y):
+        return float(np.mean((model.inverse_transform(model.transform(X)) - X) ** 2))
+
+    # one layer: an upper layer's model reads codes, not X (why "own" is the default)
+    stack = StackedAutoencoder(
+        [("ae1", TiedAutoencoder(8, max_iter=3))],
+        fine_tune_max_iter=2,
+        callbacks=[EpochScore(held_out_error, X[200:], name="error", phases=phases)],
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        stack.fit(X[:200])
+    assert all("error" in entry for entry in stack.history_)
+    layer_scored = ["error" in entry for ae in stack.autoencoders_ for entry in ae.history_]
+    assert layer_scored == [phases == "all"] * 3

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 API_REFERENCE = Path(__file__).parent.parent / "docs" / "api.rst"
-PUBLIC_MODULES = ["skae", "skae.datasets", "skae.inspection", "skae.preprocessing", "skae.utils"]
+PUBLIC_MODULES = [
+    "skae",
+    "skae.callbacks",
+    "skae.datasets",
+    "skae.inspection",
+    "skae.preprocessing",
+    "skae.utils",
+]
 
 
 def public_objects():

@@ -720,82 +720,23 @@ class FullBatchRun(_Run):
         self.info.update(epoch=history.n_iter, run_epoch=self.epochs_done)
 
     def run(self, callbacks, context):
-        network, theta, data, settings = self.network, self.theta, self.data, self.settings
-        history, corruption = self.history, data.corruption
+        theta, settings, corruption = self.theta, self.settings, self.data.corruption
         info = self._info(callbacks, context)
         self.round_length = self._round_length(callbacks)
         # with noise each round has its own objective: round ends are compared instead
-        stopping = Hooks(
+        self.stopping = Hooks(
             [StoppingRule(settings.tol, settings.n_iter_no_change, settings.relative_tol)]
             if corruption is None and settings.relative_tol is not None
             else []
         )
-        grad = np.empty_like(theta)
-        non_finite_seen = []
-
-        def fun(theta64):
-            theta[...] = theta64
-            value = network.objective(
-                theta,
-                data.x,
-                grad,
-                corrupt=corruption,
-                chunk_size=data.chunk_size,
-                target=data.target,
-            )
-            if not _finite(value, grad):
-                # an infinite value makes the line search step back
-                non_finite_seen.append(True)
-                return np.inf, np.zeros_like(theta64)
-            return value, grad.astype(np.float64)
-
-        def iteration_end(intermediate_result):
-            loss = float(intermediate_result.fun)
-            self._record(loss, None)
-            history.best_so_far.append(min(history.best_so_far[-1:] + [loss]))
-            self.epochs_done += 1
-            self.round_iterations += 1
-            self.last_iterate = intermediate_result.x.copy()
-            stop = self.hooks("on_epoch_end", info)
-            if stopping("on_epoch_end", info) or stop:
-                raise StopIteration  # scipy ends the minimisation at this iterate
-
-        result, status = None, "converged"
+        self.grad = np.empty_like(theta)
+        self.non_finite_seen = False
         try:
             self.hooks("on_train_begin", info)  # a checkpoint may resume the run here
             if self.finished is not None:
                 return self._end(self.finished)
             theta[...] = self.theta64
-            while self.remaining > 0:
-                if corruption is not None and settings.relative_tol is not None:
-                    # the last NOISE_STALLED_ROUNDS draws, each at the end of its round
-                    stalled = _stalled(
-                        self.round_ends, NOISE_STALLED_ROUNDS, settings.relative_tol, settings.tol
-                    )
-                    if stalled:
-                        break
-                n_iter = min(self.remaining, self.round_length or self.remaining)
-                if corruption is not None:
-                    corruption.reseed(self.rng)
-                self.round_iterations = 0
-                result = scipy.optimize.minimize(
-                    fun,
-                    self.theta64,
-                    jac=True,
-                    method=FULL_BATCH_METHODS[settings.solver],
-                    callback=iteration_end,
-                    options={"maxiter": n_iter, "gtol": settings.tol},
-                )
-                stuck = non_finite_seen and (result.nit == 0 or not np.isfinite(result.fun))
-                if stuck or not np.all(np.isfinite(result.x)):
-                    status = "diverged"
-                    break
-                self.theta64 = result.x
-                self.remaining -= n_iter
-                self.round_iterations = 0
-                if result.nit < n_iter:  # converged before using all iterations
-                    break
-                self.round_ends.append(history.loss_curve[-1])
+            status = self._rounds()
         except KeyboardInterrupt:
             if self.epochs_done == 0:  # nothing completed to keep
                 raise
@@ -805,11 +746,68 @@ class FullBatchRun(_Run):
             self._end(None)
             raise
         theta[...] = self.theta64
-        if (
-            status == "converged"
-            and self.remaining == 0
-            and result is not None
-            and result.status == 1
-        ):
-            status = "max_iter"
         return self._end(status)
+
+    def _rounds(self):
+        """Minimise round after round until the budget is spent or training stops."""
+        settings, corruption, result = self.settings, self.data.corruption, None
+        while self.remaining > 0:
+            if corruption is not None and settings.relative_tol is not None:
+                # the last NOISE_STALLED_ROUNDS draws, each at the end of its round
+                if _stalled(
+                    self.round_ends, NOISE_STALLED_ROUNDS, settings.relative_tol, settings.tol
+                ):
+                    return "converged"
+            n_iter = min(self.remaining, self.round_length or self.remaining)
+            if corruption is not None:
+                corruption.reseed(self.rng)
+            self.round_iterations = 0
+            result = scipy.optimize.minimize(
+                self._objective,
+                self.theta64,
+                jac=True,
+                method=FULL_BATCH_METHODS[settings.solver],
+                callback=self._iteration_end,
+                options={"maxiter": n_iter, "gtol": settings.tol},
+            )
+            stuck = self.non_finite_seen and (result.nit == 0 or not np.isfinite(result.fun))
+            if stuck or not np.all(np.isfinite(result.x)):
+                return "diverged"
+            self.theta64 = result.x
+            self.remaining -= n_iter
+            self.round_iterations = 0
+            if result.nit < n_iter:  # converged (or stopped) before using all iterations
+                break
+            self.round_ends.append(self.history.loss_curve[-1])
+        # scipy's status 1: the iteration (or evaluation) limit, with no budget left
+        spent = self.remaining == 0 and result is not None and result.status == 1
+        return "max_iter" if spent else "converged"
+
+    def _objective(self, theta64):
+        theta, grad, data = self.theta, self.grad, self.data
+        theta[...] = theta64
+        value = self.network.objective(
+            theta,
+            data.x,
+            grad,
+            corrupt=data.corruption,
+            chunk_size=data.chunk_size,
+            target=data.target,
+        )
+        if not _finite(value, grad):
+            # an infinite value makes the line search step back
+            self.non_finite_seen = True
+            return np.inf, np.zeros_like(theta64)
+        return value, grad.astype(np.float64)
+
+    def _iteration_end(self, intermediate_result):
+        loss = float(intermediate_result.fun)
+        history = self.history
+        self._record(loss, None)
+        history.best_so_far.append(min(history.best_so_far[-1:] + [loss]))
+        self.epochs_done += 1
+        self.round_iterations += 1
+        self.last_iterate = intermediate_result.x.copy()
+        stop = self.hooks("on_epoch_end", self.info)
+        if self.stopping("on_epoch_end", self.info) or stop:
+            raise StopIteration  # scipy ends the minimisation at this iterate
