@@ -110,8 +110,8 @@ def _encode(estimator, X, dtype, op_version, output_names=None):
                 "ONNX export of a top-k reading of the code (transform_k_factor) is not "
                 "supported; export with transform_k_factor=None."
             )
-        weights = np.ascontiguousarray(encoder.components_.T, dtype=dtype)
-        bias = encoder.intercept_hidden_.astype(dtype)
+        (weights, bias), _ = encoder.layer_parameters()  # a layer computes a W^T + b
+        weights, bias = np.ascontiguousarray(weights.T, dtype=dtype), bias.astype(dtype)
         z = OnnxAdd(OnnxMatMul(a, weights, op_version=op_version), bias, op_version=op_version)
         last = index == len(encoders) - 1
         a = _activation(encoder.activation, z, op_version, output_names if last else None)
@@ -131,8 +131,8 @@ def _decode(estimator, code, dtype, op_version):
     """The decoders ``g_l(a W*_l + c_l)`` from the top code down, as ONNX nodes."""
     a = code
     for decoder in _encoders(estimator)[::-1]:
-        weights = np.ascontiguousarray(decoder.decoder_components_, dtype=dtype)
-        bias = decoder.intercept_visible_.astype(dtype)
+        _, (weights, bias) = decoder.layer_parameters()
+        weights, bias = np.ascontiguousarray(weights.T, dtype=dtype), bias.astype(dtype)
         z = OnnxAdd(OnnxMatMul(a, weights, op_version=op_version), bias, op_version=op_version)
         # the decoder the fit used: "auto" decided it from the data
         output_activation = decoder.fitted_settings()["output_activation"]
