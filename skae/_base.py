@@ -301,6 +301,20 @@ def fit_network(
     return status
 
 
+def expose_history(estimator, history, rng=None):
+    """What every trained estimator shows of its last training, and keeps to continue it
+    (a warm start, ``partial_fit``): the history and the random generator."""
+    estimator._history = history
+    if rng is not None:
+        estimator._rng = rng
+    estimator.n_iter_ = history.n_iter
+    estimator.loss_curve_ = history.loss_curve
+    estimator.history_ = history.records
+    if "early_stopping" in estimator.get_params(deep=False):
+        estimator.validation_scores_ = history.validation_scores
+        estimator.best_validation_score_ = history.best_validation_score
+
+
 def end_fit(estimator, status):
     """After a whole fit (not one nested in another) that ended cleanly: callbacks with
     an ``on_fit_end`` (a checkpoint removing its files) hear of it."""
@@ -1008,13 +1022,8 @@ class BaseAutoencoder(
         return model
 
     def _commit_history(self, history, rng, status):
-        self._history, self._rng = history, rng
-        self.n_iter_ = history.n_iter
-        self.loss_curve_ = history.loss_curve
-        self.history_ = history.records
+        expose_history(self, history, rng)
         self.best_loss_ = history.best_loss
-        self.validation_scores_ = history.validation_scores
-        self.best_validation_score_ = history.best_validation_score
 
     def _training_data(self, X, network, rng, incremental, budget):
         """The engine's :class:`~skae._core.TrainingData` and

@@ -15,6 +15,7 @@ from ._base import (
     TRAINING_CONSTRAINTS,
     BaseAutoencoder,
     end_fit,
+    expose_history,
     fit_network,
     minibatch_size,
     nested_fit,
@@ -367,12 +368,7 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         )
         self._expose(autoencoder, network, theta, classes)
         self.max_iter_ = budget.max_iter
-        self._history = history
-        self.n_iter_ = history.n_iter
-        self.loss_curve_ = history.loss_curve
-        self.history_ = history.records
-        self.validation_scores_ = history.validation_scores
-        self.best_validation_score_ = history.best_validation_score
+        expose_history(self, history)
         end_fit(self, status)
         return self
 

@@ -22,6 +22,7 @@ from ._base import (
     BaseAutoencoder,
     ReconstructionScoreMixin,
     end_fit,
+    expose_history,
     fit_network,
     minibatch_size,
     nested_fit,
@@ -313,10 +314,7 @@ class StackedAutoencoder(
         self.named_autoencoders_ = {
             name: ae for (name, _), ae in zip(self.steps, autoencoders, strict=True)
         }
-        self._history, self._rng = history, rng
-        self.n_iter_ = history.n_iter
-        self.loss_curve_ = history.loss_curve
-        self.history_ = history.records
+        expose_history(self, history, rng)
 
     def set_fitted_layers(self, autoencoders, n_features_in):
         """Make ``autoencoders`` (fitted layers) this stack's, without training: how a
