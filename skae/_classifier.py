@@ -124,7 +124,10 @@ class AutoencoderClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
     Attributes
     ----------
     autoencoder_ : StackedAutoencoder or skae autoencoder
-        The fitted autoencoder, holding the fine-tuned encoder weights.
+        The fitted autoencoder, holding the fine-tuned encoder weights (its
+        ``transform`` gives the codes below the softmax). Its decoders are those of the
+        pretraining; with ``pretrain=False`` they keep their random start, as only the
+        encoders are trained.
     coef_ : ndarray of shape (n_classes, n_code)
         Softmax weights.
     intercept_ : ndarray of shape (n_classes,)
