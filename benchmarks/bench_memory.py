@@ -41,6 +41,7 @@ from _harness import (  # noqa: E402  the same measurement and environment repor
 )
 
 from skae import SparseAutoencoder  # noqa: E402
+from skae.compare import markdown_table  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = REPO_ROOT / "benchmarks" / "results" / "bench_memory.md"
@@ -118,8 +119,16 @@ def main(argv=None):
         share = beyond / block_bytes
         growth = beyond / max(beyond_small, 1)
         rows.append(
-            f"| {name} | {out / mb:.1f} | {peak / mb:.1f} | {beyond / mb:.2f} | {share:.2f} "
-            f"| {beyond_small / mb:.2f} | {growth:.2f} | {(peak_whole - out_whole) / mb:.1f} |"
+            [
+                name,
+                f"{out / mb:.1f}",
+                f"{peak / mb:.1f}",
+                f"{beyond / mb:.2f}",
+                f"{share:.2f}",
+                f"{beyond_small / mb:.2f}",
+                f"{growth:.2f}",
+                f"{(peak_whole - out_whole) / mb:.1f}",
+            ]
         )
         goals.append((name, share <= GOAL_BLOCKS and growth <= GROWTH_GOAL))
 
@@ -140,11 +149,20 @@ def main(argv=None):
             f"SparseAutoencoder(n_components={N_COMPONENTS}) fitted on {N_TRAIN} rows; "
             f"chunk_size={default_chunk} (default). Peaks by tracemalloc (MB = 1e6 bytes).",
             "",
-            f"| method | output MB | peak MB | beyond output MB | beyond / one block "
-            f"| beyond, {SMALL} rows MB | growth {n}/{SMALL} | beyond output, "
-            "chunk_size=None MB |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|",
-            *rows,
+            markdown_table(
+                [
+                    "method",
+                    "output MB",
+                    "peak MB",
+                    "beyond output MB",
+                    "beyond / one block",
+                    f"beyond, {SMALL} rows MB",
+                    f"growth {n}/{SMALL}",
+                    "beyond output, chunk_size=None MB",
+                ],
+                rows,
+                align="lrrrrrrr",
+            ),
             "",
             f"One block: {default_chunk} rows x ({N_FEATURES} + {N_COMPONENTS}) float32 = "
             f"{default_chunk * (N_FEATURES + N_COMPONENTS) * 4 / mb:.2f} MB.",
