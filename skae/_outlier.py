@@ -56,6 +56,52 @@ def _spread_floor(spread, scale_floor):
     return scale
 
 
+# rows x reference rows of squared distances held at once by the neighbour search
+KNN_BLOCK_ENTRIES = 1 << 22
+
+
+def _nearest_distances(queries, reference, n_neighbors, leave_self_out=False):
+    """Distances from each query row to its ``n_neighbors`` nearest reference rows.
+
+    Brute force in blocks of query rows, so that memory beyond the inputs and the
+    output is bounded (:data:`KNN_BLOCK_ENTRIES` squared distances at once).
+    ``leave_self_out`` (queries are the reference rows themselves) skips each row's own
+    position, as a leave-one-out estimate, so that the training rows get the distances a
+    new row from their distribution would get.
+
+    Returns
+    -------
+    distances : ndarray of shape (n_queries, n_neighbors)
+        Sorted, nearest first.
+    indices : ndarray of shape (n_queries, n_neighbors)
+        Positions of those neighbours in ``reference``.
+    """
+    n_queries = queries.shape[0]
+    reference_norms = np.einsum("ij,ij->i", reference, reference)
+    distances = np.empty((n_queries, n_neighbors), dtype=queries.dtype)
+    indices = np.empty((n_queries, n_neighbors), dtype=np.intp)
+    step = max(1, KNN_BLOCK_ENTRIES // max(1, reference.shape[0]))
+    for start in range(0, n_queries, step):
+        block = queries[start : start + step]
+        squared = block @ reference.T
+        squared *= -2
+        squared += np.einsum("ij,ij->i", block, block)[:, None]
+        squared += reference_norms
+        if leave_self_out:
+            rows = np.arange(block.shape[0])
+            squared[rows, start + rows] = np.inf
+        nearest = np.argpartition(squared, n_neighbors - 1, axis=1)[:, :n_neighbors]
+        nearest_squared = np.take_along_axis(squared, nearest, axis=1)
+        order = np.argsort(nearest_squared, axis=1)
+        stop = start + block.shape[0]
+        indices[start:stop] = np.take_along_axis(nearest, order, axis=1)
+        # rounding can leave a tiny negative square
+        distances[start:stop] = np.sqrt(
+            np.maximum(np.take_along_axis(nearest_squared, order, axis=1), 0)
+        )
+    return distances, indices
+
+
 class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
     """Outlier detection by the reconstruction error of an autoencoder.
 
@@ -108,6 +154,23 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         rows that light it up get a large but bounded error. 0 divides by the
         feature's own spread (replacing a zero one by 1), as scikit-learn's and PyOD's
         scalers do. Ignored with ``scaling=None``.
+    latent : {"knn", "local_knn", "mahalanobis"} or None, default=None
+        A term in code space added to the reconstruction error: how far the row's code
+        (``autoencoder_.transform`` of the scaled row) lies from the training rows'
+        codes. "knn": the mean distance to its ``n_neighbors`` nearest training codes;
+        "local_knn": that distance divided by the same mean distance of those
+        neighbours (a density ratio, as :class:`~sklearn.neighbors.LocalOutlierFactor`'s),
+        "mahalanobis": the squared Mahalanobis distance of the code under a Gaussian fit
+        to the training codes. A row can be reconstructed well and still lie where no
+        normal row does; the reconstruction error alone cannot see that. None: the
+        reconstruction error alone.
+    latent_weight : float >= 0, default=1.0
+        Weight of the code-space term, relative to the reconstruction error after both
+        are divided by their mean over the training rows: with 1 both count alike for a
+        typical normal row. Ignored with ``latent=None``.
+    n_neighbors : int >= 1, default=5
+        Neighbours of the "knn" and "local_knn" terms (at most the training rows minus
+        one).
     chunk_size : int or None, default=4096
         Rows per block in ``score_samples``, ``decision_function``, ``predict`` and
         ``feature_scores``: memory beyond X and the output is bounded by the block,
@@ -135,6 +198,22 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         outliers.
     labels_ : ndarray of shape (n_samples,)
         PyOD: 1 for a training row flagged as an outlier, 0 otherwise.
+    latent_scale_ : float
+        The code-space term's factor: ``latent_weight`` times the mean training
+        reconstruction error over the term's mean on the training rows (0 with
+        ``latent=None``).
+    training_codes_ : ndarray of shape (n_samples, n_components)
+        With ``latent="knn"`` or ``"local_knn"``: the training rows' codes.
+    training_knn_distances_ : ndarray of shape (n_samples,)
+        With ``latent="knn"`` or ``"local_knn"``: each training row's mean distance to its
+        nearest other training codes (leave-one-out).
+    n_neighbors_ : int
+        With ``latent="knn"`` or ``"local_knn"``: the neighbours used.
+    code_mean_ : ndarray of shape (n_components,)
+        With ``latent="mahalanobis"``: mean of the training codes.
+    code_precision_ : ndarray of shape (n_components, n_components)
+        With ``latent="mahalanobis"``: inverse of their covariance plus a ridge of 1e-3
+        of the mean variance (a dead unit stays invertible).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -148,9 +227,16 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
 
     Notes
     -----
-    ``score_samples(X) == -feature_scores(X).sum(axis=1)`` exactly. With an autoencoder
-    of ``loss="squared_error"``, ``score_samples(X)`` is also twice the autoencoder's
-    own ``score_samples`` of the scaled rows (its loss is 1/2 the squared error).
+    ``score_samples(X) == -(feature_scores(X).sum(axis=1) + latent_scores(X))``:
+    the per-feature scores decompose the reconstruction part, the code-space term is one
+    number per row (zero with ``latent=None``, where ``score_samples`` is minus the
+    sum of the feature scores exactly). Without a code-space term and with an
+    autoencoder of ``loss="squared_error"``, ``score_samples(X)`` is also twice the
+    autoencoder's own ``score_samples`` of the scaled rows (its loss is 1/2 the squared
+    error). With a neighbour term, the training rows' own scores
+    (``decision_scores_``, and so ``offset_``) leave each row out of its neighbours, as
+    :class:`~sklearn.neighbors.LocalOutlierFactor` does; ``score_samples`` of a training
+    row finds the row itself at distance 0.
 
     Examples
     --------
@@ -172,6 +258,9 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
         "scaling": [StrOptions({"minmax", "standard"}), None],
         "scale_floor": [Interval(Real, 0, None, closed="left")],
+        "latent": [StrOptions({"knn", "local_knn", "mahalanobis"}), None],
+        "latent_weight": [Interval(Real, 0, None, closed="left")],
+        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
         "chunk_size": [Interval(Integral, 1, None, closed="left"), None],
         "random_state": ["random_state"],
     }
@@ -183,6 +272,9 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         contamination="auto",
         scaling="minmax",
         scale_floor=0.1,
+        latent=None,
+        latent_weight=1.0,
+        n_neighbors=5,
         chunk_size=4096,
         random_state=None,
     ):
@@ -190,6 +282,9 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         self.contamination = contamination
         self.scaling = scaling
         self.scale_floor = scale_floor
+        self.latent = latent
+        self.latent_weight = latent_weight
+        self.n_neighbors = n_neighbors
         self.chunk_size = chunk_size
         self.random_state = random_state
 
@@ -289,7 +384,7 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
                 warnings.simplefilter("ignore", ConvergenceWarning)
             autoencoder.fit((X - center) / scale)
         self.center_, self.scale_, self.autoencoder_ = center, scale, autoencoder
-        scores = self._score_samples(X)
+        scores = self._fit_latent(X)
         if self.contamination == "auto":
             q1, q3 = np.percentile(-scores, [25, 75])
             self.offset_ = float(-(q3 + TUKEY_FENCE * (q3 - q1)))
@@ -300,22 +395,117 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         self.labels_ = (scores < self.offset_).astype(np.int64)
         return self
 
+    def _fit_latent(self, X):
+        """Fit the code-space term, if any; return the training rows' score_samples.
+
+        The term is brought to the units of the reconstruction error: multiplied by
+        ``latent_weight`` times the ratio of the two terms' means over the training rows,
+        so that with weight 1 both count alike for a typical normal row.
+        """
+        step = X.shape[0] if self.chunk_size is None else self.chunk_size
+        code_blocks, error_blocks = [], []
+        for start in range(0, X.shape[0], step):
+            codes, errors = self._block_codes_and_errors(X[start : start + step])
+            code_blocks.append(codes.astype(X.dtype))
+            error_blocks.append(errors.sum(axis=1))
+        errors = np.concatenate(error_blocks)
+        codes = np.concatenate(code_blocks) if self.latent is not None else None
+        self.latent_scale_ = 0.0
+        if self.latent is None:
+            return -errors
+        if self.latent == "mahalanobis":
+            self.code_mean_ = codes.mean(axis=0)
+            covariance = np.atleast_2d(np.cov(codes, rowvar=False, bias=True))
+            # a ridge of 1e-3 of the mean variance: dead (constant) units stay invertible
+            ridge = 1e-3 * max(float(np.trace(covariance)) / covariance.shape[0], 1e-12)
+            covariance[np.diag_indices_from(covariance)] += ridge
+            self.code_precision_ = np.linalg.inv(covariance).astype(X.dtype)
+            raw = self._latent_raw(codes)
+        else:
+            self.training_codes_ = codes
+            self.n_neighbors_ = min(self.n_neighbors, X.shape[0] - 1)
+            distances, indices = _nearest_distances(
+                codes, codes, self.n_neighbors_, leave_self_out=True
+            )
+            self.training_knn_distances_ = distances.mean(axis=1)
+            raw = self._knn_raw(distances, indices)
+        mean_raw = float(raw.mean())
+        self.latent_scale_ = (
+            self.latent_weight * float(errors.mean()) / mean_raw if mean_raw > 0 else 0.0
+        )
+        return -(errors + self.latent_scale_ * raw).astype(X.dtype)
+
+    def _knn_raw(self, distances, indices):
+        """Mean distance to the nearest training codes; "local_knn" divides it by the
+        neighbours' own mean distance to theirs (a density ratio, as LOF's)."""
+        raw = distances.mean(axis=1)
+        if self.latent == "local_knn":
+            local = self.training_knn_distances_[indices].mean(axis=1)
+            raw = raw / np.maximum(local, np.finfo(raw.dtype).tiny)
+        return raw
+
+    def _latent_raw(self, codes):
+        """The code-space term of each row before its scaling to the error's units."""
+        if self.latent == "mahalanobis":
+            centred = codes - self.code_mean_
+            return np.einsum("ij,jk,ik->i", centred, self.code_precision_, centred)
+        distances, indices = _nearest_distances(codes, self.training_codes_, self.n_neighbors_)
+        return self._knn_raw(distances, indices)
+
     # -- scores ------------------------------------------------------------------------
     def _check_input(self, X):
         check_is_fitted(self)
         return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
 
+    def _block_codes_and_errors(self, block):
+        """Codes, and squared reconstruction error of each feature, of one block of rows."""
+        scaled = (block - self.center_) / self.scale_
+        codes = self.autoencoder_.transform(scaled)
+        reconstructed = self.autoencoder_.inverse_transform(codes)
+        np.subtract(reconstructed, scaled, out=scaled)
+        return codes, np.square(scaled, out=scaled)
+
     def _block_errors(self, block):
         """Squared reconstruction error of each feature of each row of one block."""
-        scaled = (block - self.center_) / self.scale_
-        reconstructed = self.autoencoder_.inverse_transform(self.autoencoder_.transform(scaled))
-        np.subtract(reconstructed, scaled, out=scaled)
-        return np.square(scaled, out=scaled)
+        return self._block_codes_and_errors(block)[1]
+
+    def _block_scores(self, block):
+        codes, errors = self._block_codes_and_errors(block)
+        total = errors.sum(axis=1)
+        if self.latent is not None:
+            total += self.latent_scale_ * self._latent_raw(codes.astype(block.dtype))
+        return -total
 
     def _score_samples(self, X):
         scores = np.empty(X.shape[0], dtype=X.dtype)
-        total = lambda block: -self._block_errors(block).sum(axis=1)  # noqa: E731
-        return map_row_blocks(total, X, scores, self.chunk_size)
+        return map_row_blocks(self._block_scores, X, scores, self.chunk_size)
+
+    def latent_scores(self, X):
+        """The code-space part of the outlier score, in the reconstruction error's units.
+
+        ``-score_samples(X) == feature_scores(X).sum(axis=1) + latent_scores(X)``; zero
+        with ``latent=None``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        latent_scores : ndarray of shape (n_samples,)
+            Non-negative, same float dtype as X; computed in blocks of ``chunk_size``
+            rows.
+        """
+        X = self._check_input(X)
+        out = np.zeros(X.shape[0], dtype=X.dtype)
+        if self.latent is None:
+            return out
+
+        def block_latent(block):
+            codes = self._block_codes_and_errors(block)[0].astype(block.dtype)
+            return self.latent_scale_ * self._latent_raw(codes)
+
+        return map_row_blocks(block_latent, X, out, self.chunk_size)
 
     def feature_scores(self, X):
         """Squared reconstruction error of each feature, in the scaled space.

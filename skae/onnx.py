@@ -34,16 +34,21 @@ try:
         OnnxArrayFeatureExtractor,
         OnnxCast,
         OnnxDiv,
+        OnnxGather,
         OnnxIdentity,
         OnnxLess,
         OnnxMatMul,
+        OnnxMax,
         OnnxMul,
+        OnnxNeg,
         OnnxRelu,
         OnnxReshape,
         OnnxSigmoid,
         OnnxSoftmax,
+        OnnxSqrt,
         OnnxSub,
         OnnxTanh,
+        OnnxTopK,
     )
     from skl2onnx.common.data_types import Int64TensorType, guess_numpy_type
     from skl2onnx.common.shape_calculator import calculate_linear_classifier_output_shapes
@@ -147,8 +152,72 @@ def _outlier_shape_calculator(operator):
     operator.outputs[1].type.shape = [n_rows, 1]
 
 
+def _row_sum(X, n_columns, dtype, op_version, weight=1.0):
+    """``weight *`` the row sums of X, (N, 1), as a product with a column of ``weight``:
+    one node whatever the opset (ReduceSum moved its axes to an input in opset 13)."""
+    return OnnxMatMul(X, np.full((n_columns, 1), weight, dtype=dtype), op_version=op_version)
+
+
+def _outlier_latent(detector, codes, dtype, op_version):
+    """The detector's code-space term before its scale, (N, 1): the mean distance to the
+    nearest training codes (divided by theirs for "local_knn"), or the Mahalanobis
+    distance of the code."""
+    n_components = (
+        detector.code_mean_.size
+        if detector.latent == "mahalanobis"
+        else detector.training_codes_.shape[1]
+    )
+    if detector.latent == "mahalanobis":
+        centred = OnnxSub(codes, detector.code_mean_.astype(dtype), op_version=op_version)
+        projected = OnnxMatMul(
+            centred, detector.code_precision_.astype(dtype), op_version=op_version
+        )
+        return _row_sum(
+            OnnxMul(projected, centred, op_version=op_version), n_components, dtype, op_version
+        )
+    reference = detector.training_codes_.astype(dtype)
+    k = detector.n_neighbors_
+    # squared distances |q|^2 - 2 q.r + |r|^2 to every training code, as the fit computes
+    cross = OnnxMul(
+        OnnxMatMul(codes, np.ascontiguousarray(reference.T), op_version=op_version),
+        np.array([-2], dtype=dtype),
+        op_version=op_version,
+    )
+    code_norms = _row_sum(
+        OnnxMul(codes, codes, op_version=op_version), n_components, dtype, op_version
+    )
+    squared = OnnxAdd(
+        OnnxAdd(cross, code_norms, op_version=op_version),
+        np.einsum("ij,ij->i", reference, reference)[None, :],
+        op_version=op_version,
+    )
+    # the k smallest: TopK of the opposite (largest=1 in every opset that has TopK)
+    nearest = OnnxTopK(
+        OnnxNeg(squared, op_version=op_version),
+        np.array([k], dtype=np.int64),
+        op_version=op_version,
+    )
+    distances = OnnxSqrt(
+        OnnxMax(
+            OnnxNeg(nearest[0], op_version=op_version),
+            np.array([0], dtype=dtype),
+            op_version=op_version,
+        ),
+        op_version=op_version,
+    )
+    raw = _row_sum(distances, k, dtype, op_version, weight=1.0 / k)
+    if detector.latent == "local_knn":
+        neighbours = OnnxGather(
+            detector.training_knn_distances_.astype(dtype), nearest[1], op_version=op_version
+        )
+        local = _row_sum(neighbours, k, dtype, op_version, weight=1.0 / k)
+        tiny = np.array([np.finfo(dtype).tiny], dtype=dtype)
+        raw = OnnxDiv(raw, OnnxMax(local, tiny, op_version=op_version), op_version=op_version)
+    return raw
+
+
 def _outlier_converter(scope, operator, container):
-    """``predict`` and ``decision_function``: -sum_j (g(f(x~)) - x~)_j^2 - offset_."""
+    """``predict`` and ``decision_function``: -(sum_j (g(f(x~)) - x~)_j^2 + latent) - offset_."""
     detector = operator.raw_operator
     op_version = container.target_opset
     X = operator.inputs[0]
@@ -159,15 +228,18 @@ def _outlier_converter(scope, operator, container):
         op_version=op_version,
     )
     autoencoder = detector.autoencoder_
-    reconstruction = _decode(
-        autoencoder, _encode(autoencoder, scaled, dtype, op_version), dtype, op_version
-    )
+    codes = _encode(autoencoder, scaled, dtype, op_version)
+    reconstruction = _decode(autoencoder, codes, dtype, op_version)
     residual = OnnxSub(reconstruction, scaled, op_version=op_version)
     squared = OnnxMul(residual, residual, op_version=op_version)
-    # the row sum as a product with ones: one node whatever the opset (ReduceSum moved its
-    # axes to an input in opset 13)
-    ones = np.ones((detector.n_features_in_, 1), dtype=dtype)
-    error = OnnxMatMul(squared, ones, op_version=op_version)
+    error = _row_sum(squared, detector.n_features_in_, dtype, op_version)
+    if getattr(detector, "latent", None) is not None:
+        latent = OnnxMul(
+            _outlier_latent(detector, codes, dtype, op_version),
+            np.array([detector.latent_scale_], dtype=dtype),
+            op_version=op_version,
+        )
+        error = OnnxAdd(error, latent, op_version=op_version)
     decision = OnnxSub(
         np.array([-detector.offset_], dtype=dtype),
         error,

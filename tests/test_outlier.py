@@ -274,6 +274,9 @@ def test_save_and_load_give_the_same_scores(subspace, fitted, format_name):
         ({"scaling": "robust"}, "scaling"),
         ({"scale_floor": -0.1}, "scale_floor"),
         ({"chunk_size": 0}, "chunk_size"),
+        ({"latent": "lof"}, "latent"),
+        ({"latent_weight": -1.0}, "latent_weight"),
+        ({"n_neighbors": 0}, "n_neighbors"),
         ({"autoencoder": "pca"}, "autoencoder"),
         ({"random_state": "zero"}, "random_state"),
     ],
@@ -343,8 +346,18 @@ def test_display_shows_input_reconstruction_and_the_feature_scores():
 
 # -- ONNX ------------------------------------------------------------------------------
 @pytest.mark.parametrize("dtype, tolerance", [(np.float32, 1e-4), (np.float64, 1e-10)])
-@pytest.mark.parametrize("name", ["default", "tied", "stacked"])
-def test_onnx_gives_predict_and_decision_function(name, dtype, tolerance):
+@pytest.mark.parametrize(
+    "name, latent",
+    [
+        ("default", "default"),
+        ("tied", None),
+        ("stacked", None),
+        ("denoising", "knn"),
+        ("denoising", "local_knn"),
+        ("stacked", "mahalanobis"),
+    ],
+)
+def test_onnx_gives_predict_and_decision_function(name, latent, dtype, tolerance):
     rt = pytest.importorskip("onnxruntime")
     pytest.importorskip("skl2onnx")
     pytest.importorskip("skae.onnx")
@@ -353,7 +366,12 @@ def test_onnx_gives_predict_and_decision_function(name, dtype, tolerance):
     X, y = load_digits(return_X_y=True)
     X = X.astype(dtype)
     detector = AutoencoderOutlierDetector(WRAPPED[name], contamination=0.1, random_state=0)
+    if latent != "default":
+        detector.set_params(latent=latent)
     detector.fit(X[y == 0])
+    # the other digits: a training row's distance to its own code is 0, where the rounding
+    # of |q|^2 - 2 q.r + |r|^2 differs between the two computations and sqrt magnifies it
+    X = X[y != 0]
     session = rt.InferenceSession(
         to_onnx(detector, X[:1]).SerializeToString(), providers=["CPUExecutionProvider"]
     )
@@ -376,3 +394,114 @@ def test_a_failed_fit_leaves_the_fitted_detector_as_it_was(subspace, fitted):
         detector.fit(X[:, :3].copy() * np.nan)
     np.testing.assert_array_equal(detector.score_samples(X), before)
     assert detector.n_features_in_ == X.shape[1]
+
+
+# -- the code-space term -------------------------------------------------------------------
+def two_blobs_on_a_subspace(seed=0):
+    """Rows of two tight blobs on a 2-d subspace of 12 features, and rows between them.
+
+    The rows between the blobs lie on the subspace, so a projector reconstructs them as
+    well as the inliers; only their distance to the training codes tells them apart.
+    """
+    rng = np.random.default_rng(seed)
+    basis = np.linalg.qr(rng.standard_normal((12, 2)))[0].T
+    centres = np.array([[-4.0, 0.0], [4.0, 0.0]])
+    X = centres[np.arange(300) % 2] + 0.3 * rng.standard_normal((300, 2))
+    between = np.c_[rng.uniform(-1.5, 1.5, 20), rng.uniform(-0.3, 0.3, 20)]
+    inliers = centres[np.arange(40) % 2] + 0.3 * rng.standard_normal((40, 2))
+    noise = lambda rows: 0.01 * rng.standard_normal((rows.shape[0], 12))  # noqa: E731
+    lift = lambda rows: rows @ basis + noise(rows)  # noqa: E731
+    return lift(X), lift(inliers), lift(between)
+
+
+@pytest.mark.parametrize("latent", ["knn", "local_knn", "mahalanobis"])
+def test_the_latent_term_adds_up_with_the_feature_scores(subspace, latent):
+    X, _ = subspace
+    detector = AutoencoderOutlierDetector(linear_autoencoder(), latent=latent, random_state=0)
+    detector.fit(X)
+    total = detector.feature_scores(X).sum(axis=1) + detector.latent_scores(X)
+    np.testing.assert_allclose(total, -detector.score_samples(X), rtol=1e-10)
+    assert detector.latent_scores(X).min() >= 0 and detector.latent_scale_ > 0
+
+
+@pytest.mark.parametrize("latent", ["knn", "local_knn"])
+def test_rows_between_the_training_blobs_are_found_by_the_latent_term_alone(latent):
+    X, inliers, between = two_blobs_on_a_subspace()
+    rows = np.vstack([inliers, between])
+    is_between = np.r_[np.zeros(len(inliers)), np.ones(len(between))]
+    plain = AutoencoderOutlierDetector(linear_autoencoder(), random_state=0).fit(X)
+    with_codes = AutoencoderOutlierDetector(
+        linear_autoencoder(), latent=latent, random_state=0
+    ).fit(X)
+    # reconstruction error alone cannot tell the rows apart: all lie on the subspace
+    assert roc_auc_score(is_between, -plain.score_samples(rows)) < 0.8
+    assert roc_auc_score(is_between, -with_codes.score_samples(rows)) > 0.99
+    assert np.all(with_codes.predict(between) == -1)
+
+
+def test_the_training_rows_get_leave_one_out_neighbour_distances(subspace):
+    from sklearn.neighbors import NearestNeighbors
+
+    X, _ = subspace
+    detector = AutoencoderOutlierDetector(
+        linear_autoencoder(), latent="knn", n_neighbors=4, random_state=0
+    ).fit(X)
+    codes = detector.autoencoder_.transform((X - detector.center_) / detector.scale_)
+    # scikit-learn's kneighbors() without X leaves each row out of its own neighbours
+    expected = NearestNeighbors(n_neighbors=4).fit(codes).kneighbors()[0].mean(axis=1)
+    np.testing.assert_allclose(detector.training_knn_distances_, expected, rtol=1e-6)
+    errors = detector.feature_scores(X).sum(axis=1)
+    np.testing.assert_allclose(
+        detector.decision_scores_, errors + detector.latent_scale_ * expected, rtol=1e-6
+    )
+    # weight 1: the latent term's training mean is the reconstruction error's
+    assert detector.latent_scale_ * expected.mean() == pytest.approx(errors.mean())
+
+
+def test_the_blocked_neighbour_search_matches_scikit_learn(monkeypatch):
+    from sklearn.neighbors import NearestNeighbors
+
+    from skae import _outlier
+
+    rng = np.random.default_rng(0)
+    reference, queries = rng.standard_normal((50, 3)), rng.standard_normal((23, 3))
+    monkeypatch.setattr(_outlier, "KNN_BLOCK_ENTRIES", 200)  # blocks of 4 query rows
+    distances, indices = _outlier._nearest_distances(queries, reference, 3)
+    expected_distances, expected_indices = (
+        NearestNeighbors(n_neighbors=3).fit(reference).kneighbors(queries)
+    )
+    np.testing.assert_allclose(distances, expected_distances, rtol=1e-10)
+    np.testing.assert_array_equal(indices, expected_indices)
+
+
+def test_the_mahalanobis_term_is_the_codes_gaussian_distance(subspace):
+    X, _ = subspace
+    detector = AutoencoderOutlierDetector(
+        linear_autoencoder(), latent="mahalanobis", random_state=0
+    ).fit(X)
+    codes = detector.autoencoder_.transform((X - detector.center_) / detector.scale_)
+    covariance = np.cov(codes, rowvar=False, bias=True)
+    covariance += 1e-3 * np.trace(covariance) / 2 * np.eye(2)
+    centred = codes - codes.mean(axis=0)
+    expected = np.einsum("ij,jk,ik->i", centred, np.linalg.inv(covariance), centred)
+    np.testing.assert_allclose(
+        detector.latent_scores(X), detector.latent_scale_ * expected, rtol=1e-8
+    )
+
+
+def test_latent_weight_zero_is_the_reconstruction_error_alone(subspace, fitted):
+    X, _ = subspace
+    detector = AutoencoderOutlierDetector(
+        linear_autoencoder(), latent="knn", latent_weight=0.0, random_state=0
+    ).fit(X)
+    np.testing.assert_allclose(detector.score_samples(X), fitted.score_samples(X), rtol=1e-12)
+    np.testing.assert_array_equal(fitted.latent_scores(X), 0.0)
+
+
+def test_neighbours_are_capped_by_the_training_rows(subspace):
+    X, _ = subspace
+    detector = AutoencoderOutlierDetector(
+        linear_autoencoder(), latent="local_knn", n_neighbors=50, random_state=0
+    ).fit(X[:6])
+    assert detector.n_neighbors_ == 5
+    assert np.all(np.isfinite(detector.score_samples(X)))
