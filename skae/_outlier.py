@@ -38,8 +38,21 @@ DEFAULT_UPDATES = 1000
 DEFAULT_MIN_EPOCHS = 20
 # each epoch has a fixed cost beside its updates: tiny sets stop at this many epochs
 DEFAULT_MAX_EPOCHS = 200
+# density ratios below this are floored, so that their logarithm stays finite (a row
+# that duplicates training rows has ratio 0)
+RATIO_FLOOR = 1e-6
+# the density factor stays within exp(-50) and exp(50) (5e21): a score cannot overflow
+# float32 (3e38) unless its error passes 1e16, and the rows beyond the limit are far
+# outliers (or far inliers) whatever their exact factor
+LOG_FACTOR_LIMIT = 50.0
 # Tukey's fence: rows whose outlier score passes Q3 + 1.5 IQR of the training scores.
 TUKEY_FENCE = 1.5
+
+
+def _interquartile_range(values):
+    """Q3 - Q1: a spread that a few extreme rows (an error near 0) do not dominate."""
+    q1, q3 = np.percentile(values, [25, 75])
+    return float(q3 - q1)
 
 
 def _spread_floor(spread, scale_floor):
@@ -154,23 +167,26 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         rows that light it up get a large but bounded error. 0 divides by the
         feature's own spread (replacing a zero one by 1), as scikit-learn's and PyOD's
         scalers do. Ignored with ``scaling=None``.
-    latent : {"knn", "local_knn", "mahalanobis"} or None, default=None
-        A term in code space added to the reconstruction error: how far the row's code
-        (``autoencoder_.transform`` of the scaled row) lies from the training rows'
-        codes. "knn": the mean distance to its ``n_neighbors`` nearest training codes;
-        "local_knn": that distance divided by the same mean distance of those
-        neighbours (a density ratio, as :class:`~sklearn.neighbors.LocalOutlierFactor`'s),
-        "mahalanobis": the squared Mahalanobis distance of the code under a Gaussian fit
-        to the training codes. A row can be reconstructed well and still lie where no
-        normal row does; the reconstruction error alone cannot see that. None: the
-        reconstruction error alone.
-    latent_weight : float >= 0, default=1.0
-        Weight of the code-space term, relative to the reconstruction error after both
-        are divided by their mean over the training rows: with 1 both count alike for a
-        typical normal row. Ignored with ``latent=None``.
-    n_neighbors : int >= 1, default=5
-        Neighbours of the "knn" and "local_knn" terms (at most the training rows minus
-        one).
+    density : {"input", "code"} or None, default="input"
+        Where the local density factor of the score is measured: "input" between the
+        rows of X as given (as :class:`~sklearn.neighbors.LocalOutlierFactor` does;
+        put features on one scale first), "code" between their codes
+        (``autoencoder_.transform`` of the scaled rows). A row's density ratio is its
+        mean distance to its ``n_neighbors`` nearest training rows divided by the same
+        mean distance of those neighbours; the row's reconstruction error is multiplied
+        by that ratio (over its training centre) to the power ``gamma_`` (below),
+        within ``exp(-50)`` and ``exp(50)``. A row can be reconstructed well
+        and still lie where few normal rows do; the reconstruction error alone does not
+        see that. None: the reconstruction error alone.
+    density_weight : float >= 0, default=4.0
+        Weight of the density factor against the reconstruction error, each measured by
+        the interquartile range of its logarithm over the training rows:
+        ``gamma_ = density_weight * IQR(log error) / IQR(log ratio)``, so that the
+        outlier score ranks rows as ``log error + gamma_ * log ratio``. 0 is the
+        reconstruction error alone. Ignored with ``density=None``.
+    n_neighbors : int >= 1, default=20
+        Neighbours of the density ratio (at most the training rows minus one), 20 as
+        ``LocalOutlierFactor``'s default.
     chunk_size : int or None, default=4096
         Rows per block in ``score_samples``, ``decision_function``, ``predict`` and
         ``feature_scores``: memory beyond X and the output is bounded by the block,
@@ -198,26 +214,19 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         outliers.
     labels_ : ndarray of shape (n_samples,)
         PyOD: 1 for a training row flagged as an outlier, 0 otherwise.
-    latent_scale_ : float
-        The code-space term's factor: ``latent_weight`` times the mean training
-        reconstruction error over the term's mean on the training rows (0 with
-        ``latent=None``).
-    training_codes_ : ndarray of shape (n_samples, n_components)
-        With ``latent="knn"`` or ``"local_knn"``: the training rows' codes.
-    training_knn_distances_ : ndarray of shape (n_samples,)
-        With ``latent="knn"`` or ``"local_knn"``: each training row's mean distance to its
-        nearest other training codes (leave-one-out).
+    gamma_ : float
+        Exponent of the density factor (0 with ``density=None``).
+    density_reference_ : ndarray of shape (n_samples, n_features or n_components)
+        With a density factor: the training rows (``density="input"``) or their codes
+        (``"code"``), the neighbours of every scored row.
+    neighbor_distances_ : ndarray of shape (n_samples,)
+        With a density factor: each training row's mean distance to its
+        ``n_neighbors_`` nearest other training rows (leave-one-out).
+    ratio_center_ : float
+        With a density factor: geometric mean of the training rows' density ratios; a
+        row at that ratio keeps its reconstruction error unchanged.
     n_neighbors_ : int
-        With ``latent="knn"`` or ``"local_knn"``: the neighbours used.
-    code_mean_ : ndarray of shape (n_components,)
-        With ``latent="mahalanobis"``: mean of the training codes.
-    code_precision_ : ndarray of shape (n_components, n_components)
-        With ``latent="mahalanobis"``: inverse of their covariance plus a ridge of 1e-3
-        of the mean variance (a dead unit stays invertible).
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during fit, when X has string column names.
+        With a density factor: the neighbours used.
 
     See Also
     --------
@@ -227,16 +236,21 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
 
     Notes
     -----
-    ``score_samples(X) == -(feature_scores(X).sum(axis=1) + latent_scores(X))``:
-    the per-feature scores decompose the reconstruction part, the code-space term is one
-    number per row (zero with ``latent=None``, where ``score_samples`` is minus the
-    sum of the feature scores exactly). Without a code-space term and with an
+    ``score_samples(X) == -feature_scores(X).sum(axis=1)`` exactly: the feature scores
+    are the squared errors of the row's features, multiplied by its density factor
+    (:meth:`density_factors`, one number per row, 1 for a training row of typical
+    density; all ones with ``density=None``). So the factor scales a row's explanation
+    as a whole, never the ranking of its features. With ``density=None`` and an
     autoencoder of ``loss="squared_error"``, ``score_samples(X)`` is also twice the
     autoencoder's own ``score_samples`` of the scaled rows (its loss is 1/2 the squared
-    error). With a neighbour term, the training rows' own scores
-    (``decision_scores_``, and so ``offset_``) leave each row out of its neighbours, as
-    :class:`~sklearn.neighbors.LocalOutlierFactor` does; ``score_samples`` of a training
-    row finds the row itself at distance 0.
+    error). The density statistics of the training rows (``neighbor_distances_``,
+    ``ratio_center_``, ``gamma_``) leave each row out of its own neighbours, as
+    ``LocalOutlierFactor`` does; but ``score_samples`` of a training row finds the row
+    itself among its neighbours, at distance 0, and so do ``decision_scores_`` and the
+    ``offset_`` set from them (scikit-learn's contract: ``fit_predict(X)`` is
+    ``fit(X).predict(X)``). A training row's factor is therefore a little lower than a
+    new normal row's, and ``contamination`` flags somewhat more than that share of new
+    normal rows.
 
     Examples
     --------
@@ -258,8 +272,8 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
         "scaling": [StrOptions({"minmax", "standard"}), None],
         "scale_floor": [Interval(Real, 0, None, closed="left")],
-        "latent": [StrOptions({"knn", "local_knn", "mahalanobis"}), None],
-        "latent_weight": [Interval(Real, 0, None, closed="left")],
+        "density": [StrOptions({"input", "code"}), None],
+        "density_weight": [Interval(Real, 0, None, closed="left")],
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
         "chunk_size": [Interval(Integral, 1, None, closed="left"), None],
         "random_state": ["random_state"],
@@ -272,9 +286,9 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         contamination="auto",
         scaling="minmax",
         scale_floor=0.1,
-        latent=None,
-        latent_weight=1.0,
-        n_neighbors=5,
+        density="input",
+        density_weight=4.0,
+        n_neighbors=20,
         chunk_size=4096,
         random_state=None,
     ):
@@ -282,8 +296,8 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         self.contamination = contamination
         self.scaling = scaling
         self.scale_floor = scale_floor
-        self.latent = latent
-        self.latent_weight = latent_weight
+        self.density = density
+        self.density_weight = density_weight
         self.n_neighbors = n_neighbors
         self.chunk_size = chunk_size
         self.random_state = random_state
@@ -384,7 +398,7 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
                 warnings.simplefilter("ignore", ConvergenceWarning)
             autoencoder.fit((X - center) / scale)
         self.center_, self.scale_, self.autoencoder_ = center, scale, autoencoder
-        scores = self._fit_latent(X)
+        scores = self._fit_density(X)
         if self.contamination == "auto":
             q1, q3 = np.percentile(-scores, [25, 75])
             self.offset_ = float(-(q3 + TUKEY_FENCE * (q3 - q1)))
@@ -395,62 +409,59 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         self.labels_ = (scores < self.offset_).astype(np.int64)
         return self
 
-    def _fit_latent(self, X):
-        """Fit the code-space term, if any; return the training rows' score_samples.
+    def _fit_density(self, X):
+        """Fit the density factor, if any; return the training rows' score_samples.
 
-        The term is brought to the units of the reconstruction error: multiplied by
-        ``latent_weight`` times the ratio of the two terms' means over the training rows,
-        so that with weight 1 both count alike for a typical normal row.
+        The training rows' ratios that set the factor's centre and exponent leave each
+        row out of its own neighbours, so that they are what a new normal row would get.
         """
         step = X.shape[0] if self.chunk_size is None else self.chunk_size
         code_blocks, error_blocks = [], []
         for start in range(0, X.shape[0], step):
             codes, errors = self._block_codes_and_errors(X[start : start + step])
-            code_blocks.append(codes.astype(X.dtype))
+            if self.density == "code":
+                code_blocks.append(codes.astype(X.dtype))
             error_blocks.append(errors.sum(axis=1))
         errors = np.concatenate(error_blocks)
-        codes = np.concatenate(code_blocks) if self.latent is not None else None
-        self.latent_scale_ = 0.0
-        if self.latent is None:
+        self.gamma_ = 0.0
+        if self.density is None:
             return -errors
-        if self.latent == "mahalanobis":
-            self.code_mean_ = codes.mean(axis=0)
-            covariance = np.atleast_2d(np.cov(codes, rowvar=False, bias=True))
-            # a ridge of 1e-3 of the mean variance: dead (constant) units stay invertible
-            ridge = 1e-3 * max(float(np.trace(covariance)) / covariance.shape[0], 1e-12)
-            covariance[np.diag_indices_from(covariance)] += ridge
-            self.code_precision_ = np.linalg.inv(covariance).astype(X.dtype)
-            raw = self._latent_raw(codes)
-        else:
-            self.training_codes_ = codes
-            self.n_neighbors_ = min(self.n_neighbors, X.shape[0] - 1)
-            distances, indices = _nearest_distances(
-                codes, codes, self.n_neighbors_, leave_self_out=True
-            )
-            self.training_knn_distances_ = distances.mean(axis=1)
-            raw = self._knn_raw(distances, indices)
-        mean_raw = float(raw.mean())
-        self.latent_scale_ = (
-            self.latent_weight * float(errors.mean()) / mean_raw if mean_raw > 0 else 0.0
+        reference = np.concatenate(code_blocks) if self.density == "code" else X.copy()
+        self.density_reference_ = reference
+        self.n_neighbors_ = min(self.n_neighbors, X.shape[0] - 1)
+        distances, indices = _nearest_distances(
+            reference, reference, self.n_neighbors_, leave_self_out=True
         )
-        return -(errors + self.latent_scale_ * raw).astype(X.dtype)
+        self.neighbor_distances_ = distances.mean(axis=1)
+        log_ratios = np.log(self._ratios(distances, indices))
+        self.ratio_center_ = float(np.exp(log_ratios.mean()))
+        log_errors = np.log(np.maximum(errors, np.finfo(errors.dtype).tiny))
+        spread = _interquartile_range(log_ratios)
+        self.gamma_ = (
+            self.density_weight * _interquartile_range(log_errors) / spread if spread > 0 else 0.0
+        )
+        # the training rows' own scores as predict sees them (each its own neighbour at
+        # distance 0), so that fit_predict(X) is fit(X).predict(X) and contamination
+        # flags that share of them
+        return self._score_samples(X)
 
-    def _knn_raw(self, distances, indices):
-        """Mean distance to the nearest training codes; "local_knn" divides it by the
-        neighbours' own mean distance to theirs (a density ratio, as LOF's)."""
-        raw = distances.mean(axis=1)
-        if self.latent == "local_knn":
-            local = self.training_knn_distances_[indices].mean(axis=1)
-            raw = raw / np.maximum(local, np.finfo(raw.dtype).tiny)
-        return raw
+    def _ratios(self, distances, indices):
+        """Mean distance to the nearest training rows over theirs to their own (as LOF's
+        density ratio; floored so that the logarithm stays finite)."""
+        local = self.neighbor_distances_[indices].mean(axis=1)
+        tiny = np.finfo(distances.dtype).tiny
+        ratios = distances.mean(axis=1) / np.maximum(local, tiny)
+        return np.maximum(ratios, RATIO_FLOOR)
 
-    def _latent_raw(self, codes):
-        """The code-space term of each row before its scaling to the error's units."""
-        if self.latent == "mahalanobis":
-            centred = codes - self.code_mean_
-            return np.einsum("ij,jk,ik->i", centred, self.code_precision_, centred)
-        distances, indices = _nearest_distances(codes, self.training_codes_, self.n_neighbors_)
-        return self._knn_raw(distances, indices)
+    def _block_factors(self, block, codes):
+        """The density factor of each row of one block (ones without a density term)."""
+        if self.density is None:
+            return np.ones(block.shape[0], dtype=block.dtype)
+        points = codes.astype(block.dtype) if self.density == "code" else block
+        distances, indices = _nearest_distances(points, self.density_reference_, self.n_neighbors_)
+        log_factors = self.gamma_ * np.log(self._ratios(distances, indices) / self.ratio_center_)
+        np.clip(log_factors, -LOG_FACTOR_LIMIT, LOG_FACTOR_LIMIT, out=log_factors)
+        return np.exp(log_factors).astype(block.dtype)
 
     # -- scores ------------------------------------------------------------------------
     def _check_input(self, X):
@@ -465,26 +476,27 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         np.subtract(reconstructed, scaled, out=scaled)
         return codes, np.square(scaled, out=scaled)
 
-    def _block_errors(self, block):
-        """Squared reconstruction error of each feature of each row of one block."""
-        return self._block_codes_and_errors(block)[1]
+    def _block_feature_scores(self, block):
+        """Each feature's squared error times the row's density factor, one block."""
+        codes, errors = self._block_codes_and_errors(block)
+        errors *= self._block_factors(block, codes)[:, None]
+        return errors
 
     def _block_scores(self, block):
         codes, errors = self._block_codes_and_errors(block)
-        total = errors.sum(axis=1)
-        if self.latent is not None:
-            total += self.latent_scale_ * self._latent_raw(codes.astype(block.dtype))
-        return -total
+        return -errors.sum(axis=1) * self._block_factors(block, codes)
 
     def _score_samples(self, X):
         scores = np.empty(X.shape[0], dtype=X.dtype)
         return map_row_blocks(self._block_scores, X, scores, self.chunk_size)
 
-    def latent_scores(self, X):
-        """The code-space part of the outlier score, in the reconstruction error's units.
+    def density_factors(self, X):
+        """The factor each row's reconstruction error is multiplied by.
 
-        ``-score_samples(X) == feature_scores(X).sum(axis=1) + latent_scores(X)``; zero
-        with ``latent=None``.
+        ``(ratio / ratio_center_) ** gamma_``, with the row's density ratio (its mean
+        distance to its ``n_neighbors_`` nearest training rows over theirs): above 1
+        where normal rows are sparser than around a typical training row. All ones with
+        ``density=None``.
 
         Parameters
         ----------
@@ -492,20 +504,18 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
 
         Returns
         -------
-        latent_scores : ndarray of shape (n_samples,)
+        factors : ndarray of shape (n_samples,)
             Non-negative, same float dtype as X; computed in blocks of ``chunk_size``
             rows.
         """
         X = self._check_input(X)
-        out = np.zeros(X.shape[0], dtype=X.dtype)
-        if self.latent is None:
-            return out
+        out = np.empty(X.shape[0], dtype=X.dtype)
 
-        def block_latent(block):
-            codes = self._block_codes_and_errors(block)[0].astype(block.dtype)
-            return self.latent_scale_ * self._latent_raw(codes)
+        def block_factors(block):
+            codes = self._block_codes_and_errors(block)[0] if self.density == "code" else None
+            return self._block_factors(block, codes)
 
-        return map_row_blocks(block_latent, X, out, self.chunk_size)
+        return map_row_blocks(block_factors, X, out, self.chunk_size)
 
     def feature_scores(self, X):
         """Squared reconstruction error of each feature, in the scaled space.
@@ -526,7 +536,7 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         """
         X = self._check_input(X)
         out = np.empty(X.shape, dtype=X.dtype)
-        return map_row_blocks(self._block_errors, X, out, self.chunk_size)
+        return map_row_blocks(self._block_feature_scores, X, out, self.chunk_size)
 
     def score_samples(self, X):
         """Opposite of the outlier score: minus the squared reconstruction error.

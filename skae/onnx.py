@@ -34,11 +34,14 @@ try:
         OnnxArrayFeatureExtractor,
         OnnxCast,
         OnnxDiv,
+        OnnxExp,
         OnnxGather,
         OnnxIdentity,
         OnnxLess,
+        OnnxLog,
         OnnxMatMul,
         OnnxMax,
+        OnnxMin,
         OnnxMul,
         OnnxNeg,
         OnnxRelu,
@@ -158,36 +161,24 @@ def _row_sum(X, n_columns, dtype, op_version, weight=1.0):
     return OnnxMatMul(X, np.full((n_columns, 1), weight, dtype=dtype), op_version=op_version)
 
 
-def _outlier_latent(detector, codes, dtype, op_version):
-    """The detector's code-space term before its scale, (N, 1): the mean distance to the
-    nearest training codes (divided by theirs for "local_knn"), or the Mahalanobis
-    distance of the code."""
-    n_components = (
-        detector.code_mean_.size
-        if detector.latent == "mahalanobis"
-        else detector.training_codes_.shape[1]
-    )
-    if detector.latent == "mahalanobis":
-        centred = OnnxSub(codes, detector.code_mean_.astype(dtype), op_version=op_version)
-        projected = OnnxMatMul(
-            centred, detector.code_precision_.astype(dtype), op_version=op_version
-        )
-        return _row_sum(
-            OnnxMul(projected, centred, op_version=op_version), n_components, dtype, op_version
-        )
-    reference = detector.training_codes_.astype(dtype)
+def _outlier_density_factor(detector, points, dtype, op_version):
+    """The detector's density factor, (N, 1): ``(ratio / ratio_center_) ** gamma_``, the
+    row's mean distance to its nearest training rows (or codes) over theirs."""
+    from ._outlier import LOG_FACTOR_LIMIT, RATIO_FLOOR
+
+    reference = detector.density_reference_.astype(dtype)
     k = detector.n_neighbors_
-    # squared distances |q|^2 - 2 q.r + |r|^2 to every training code, as the fit computes
+    # squared distances |q|^2 - 2 q.r + |r|^2 to every training row, as the fit computes
     cross = OnnxMul(
-        OnnxMatMul(codes, np.ascontiguousarray(reference.T), op_version=op_version),
+        OnnxMatMul(points, np.ascontiguousarray(reference.T), op_version=op_version),
         np.array([-2], dtype=dtype),
         op_version=op_version,
     )
-    code_norms = _row_sum(
-        OnnxMul(codes, codes, op_version=op_version), n_components, dtype, op_version
+    norms = _row_sum(
+        OnnxMul(points, points, op_version=op_version), reference.shape[1], dtype, op_version
     )
     squared = OnnxAdd(
-        OnnxAdd(cross, code_norms, op_version=op_version),
+        OnnxAdd(cross, norms, op_version=op_version),
         np.einsum("ij,ij->i", reference, reference)[None, :],
         op_version=op_version,
     )
@@ -205,19 +196,34 @@ def _outlier_latent(detector, codes, dtype, op_version):
         ),
         op_version=op_version,
     )
-    raw = _row_sum(distances, k, dtype, op_version, weight=1.0 / k)
-    if detector.latent == "local_knn":
-        neighbours = OnnxGather(
-            detector.training_knn_distances_.astype(dtype), nearest[1], op_version=op_version
-        )
-        local = _row_sum(neighbours, k, dtype, op_version, weight=1.0 / k)
-        tiny = np.array([np.finfo(dtype).tiny], dtype=dtype)
-        raw = OnnxDiv(raw, OnnxMax(local, tiny, op_version=op_version), op_version=op_version)
-    return raw
+    mean_distance = _row_sum(distances, k, dtype, op_version, weight=1.0 / k)
+    neighbours = OnnxGather(
+        detector.neighbor_distances_.astype(dtype), nearest[1], op_version=op_version
+    )
+    local = _row_sum(neighbours, k, dtype, op_version, weight=1.0 / k)
+    tiny = np.array([np.finfo(dtype).tiny], dtype=dtype)
+    ratio = OnnxMax(
+        OnnxDiv(mean_distance, OnnxMax(local, tiny, op_version=op_version), op_version=op_version),
+        np.array([RATIO_FLOOR], dtype=dtype),
+        op_version=op_version,
+    )
+    log_factor = OnnxMul(
+        OnnxLog(
+            OnnxDiv(ratio, np.array([detector.ratio_center_], dtype=dtype), op_version=op_version),
+            op_version=op_version,
+        ),
+        np.array([detector.gamma_], dtype=dtype),
+        op_version=op_version,
+    )
+    limit = np.array([LOG_FACTOR_LIMIT], dtype=dtype)
+    clipped = OnnxMin(
+        OnnxMax(log_factor, -limit, op_version=op_version), limit, op_version=op_version
+    )
+    return OnnxExp(clipped, op_version=op_version)
 
 
 def _outlier_converter(scope, operator, container):
-    """``predict`` and ``decision_function``: -(sum_j (g(f(x~)) - x~)_j^2 + latent) - offset_."""
+    """``predict`` and ``decision_function``: -sum_j (g(f(x~)) - x~)_j^2 * factor - offset_."""
     detector = operator.raw_operator
     op_version = container.target_opset
     X = operator.inputs[0]
@@ -233,13 +239,10 @@ def _outlier_converter(scope, operator, container):
     residual = OnnxSub(reconstruction, scaled, op_version=op_version)
     squared = OnnxMul(residual, residual, op_version=op_version)
     error = _row_sum(squared, detector.n_features_in_, dtype, op_version)
-    if getattr(detector, "latent", None) is not None:
-        latent = OnnxMul(
-            _outlier_latent(detector, codes, dtype, op_version),
-            np.array([detector.latent_scale_], dtype=dtype),
-            op_version=op_version,
-        )
-        error = OnnxAdd(error, latent, op_version=op_version)
+    if detector.density is not None:
+        points = codes if detector.density == "code" else X
+        factor = _outlier_density_factor(detector, points, dtype, op_version)
+        error = OnnxMul(error, factor, op_version=op_version)
     decision = OnnxSub(
         np.array([-detector.offset_], dtype=dtype),
         error,
