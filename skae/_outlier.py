@@ -1,17 +1,22 @@
-"""AutoencoderOutlierDetector: reconstruction error as an outlier score, with explanations.
+"""AutoencoderOutlierDetector: reconstruction error times local density, with explanations.
 
 The detector scales X per feature, fits an autoencoder to the scaled training rows, and
-scores a row by its squared reconstruction error in the scaled space::
+scores a row by its squared reconstruction error in the scaled space, multiplied by a
+local density factor (how sparse the training rows are around it)::
 
     x~_j = (x_j - center_j) / scale_j
-    feature_scores(x)_j = (g(f(x~))_j - x~_j) ** 2
+    ratio(x) = mean distance of x to its k nearest training rows
+               / the same mean distance of those neighbours (leave-one-out)
+    factor(x) = (ratio(x) / ratio_center_) ** gamma_
+    feature_scores(x)_j = (g(f(x~))_j - x~_j) ** 2 * factor(x)
     score_samples(x) = -sum_j feature_scores(x)_j
 
 so that the per-feature scores add up exactly to the row's outlier score (PyOD's
 ``decision_scores_`` sign: higher is more abnormal), and ``score_samples`` follows
-scikit-learn's sign (higher is more normal). The scale of each feature has a floor
-tied to the typical scale of all features, so that a column that is (nearly) constant
-in the training data cannot give huge scores to the rows that light it up.
+scikit-learn's sign (higher is more normal). ``gamma_`` weighs the two parts by the
+spreads of their logarithms over the training rows. The scale of each feature has a
+floor tied to the typical scale of all features, so that a column that is (nearly)
+constant in the training data cannot give huge scores to the rows that light it up.
 """
 
 import warnings
@@ -71,16 +76,27 @@ def _spread_floor(spread, scale_floor):
 
 # rows x reference rows of squared distances held at once by the neighbour search
 KNN_BLOCK_ENTRIES = 1 << 22
+# a squared distance below this many machine epsilons of |q|^2 + |r|^2 is a duplicate:
+# the rounding of the dot product of two equal rows stays well below it
+DUPLICATE_TOLERANCE = 256
+# where a duplicate is put (a squared distance float32 holds): after every real neighbour
+SKIPPED_SQUARED_DISTANCE = 1e30
 
 
-def _nearest_distances(queries, reference, n_neighbors, leave_self_out=False):
-    """Distances from each query row to its ``n_neighbors`` nearest reference rows.
+def _nearest_distances(queries, reference, n_neighbors):
+    """Distances from each query row to its ``n_neighbors`` nearest reference rows,
+    skipping the reference rows it duplicates.
+
+    A reference row at distance 0 (up to the rounding of the distance formula) is the
+    query itself, or a copy: it is skipped, so that a training row scored by the fitted
+    detector gets the distances of a leave-one-out estimate, the distances a new row
+    from its distribution would get (its own ratio is then no lower than a new row's,
+    and ``contamination`` keeps its meaning). Skipped rows are put at
+    :data:`SKIPPED_SQUARED_DISTANCE`, so that they come last; they are used only when
+    fewer than ``n_neighbors`` rows differ from the query.
 
     Brute force in blocks of query rows, so that memory beyond the inputs and the
     output is bounded (:data:`KNN_BLOCK_ENTRIES` squared distances at once).
-    ``leave_self_out`` (queries are the reference rows themselves) skips each row's own
-    position, as a leave-one-out estimate, so that the training rows get the distances a
-    new row from their distribution would get.
 
     Returns
     -------
@@ -91,27 +107,28 @@ def _nearest_distances(queries, reference, n_neighbors, leave_self_out=False):
     """
     n_queries = queries.shape[0]
     reference_norms = np.einsum("ij,ij->i", reference, reference)
+    rounding = DUPLICATE_TOLERANCE * np.finfo(queries.dtype).eps
     distances = np.empty((n_queries, n_neighbors), dtype=queries.dtype)
     indices = np.empty((n_queries, n_neighbors), dtype=np.intp)
     step = max(1, KNN_BLOCK_ENTRIES // max(1, reference.shape[0]))
     for start in range(0, n_queries, step):
         block = queries[start : start + step]
+        block_norms = np.einsum("ij,ij->i", block, block)[:, None]
         squared = block @ reference.T
         squared *= -2
-        squared += np.einsum("ij,ij->i", block, block)[:, None]
+        squared += block_norms
         squared += reference_norms
-        if leave_self_out:
-            rows = np.arange(block.shape[0])
-            squared[rows, start + rows] = np.inf
+        # |q|^2 - 2 q.r + |r|^2 of a duplicate is 0 up to rounding relative to the norms
+        duplicate = squared <= rounding * (block_norms + reference_norms)
+        squared[duplicate] = SKIPPED_SQUARED_DISTANCE
         nearest = np.argpartition(squared, n_neighbors - 1, axis=1)[:, :n_neighbors]
         nearest_squared = np.take_along_axis(squared, nearest, axis=1)
-        order = np.argsort(nearest_squared, axis=1)
+        order = np.argsort(nearest_squared, axis=1, kind="stable")
         stop = start + block.shape[0]
         indices[start:stop] = np.take_along_axis(nearest, order, axis=1)
-        # rounding can leave a tiny negative square
-        distances[start:stop] = np.sqrt(
-            np.maximum(np.take_along_axis(nearest_squared, order, axis=1), 0)
-        )
+        nearest_squared = np.take_along_axis(nearest_squared, order, axis=1)
+        # a square below the tolerance is a duplicate, so none is negative; kept safe
+        distances[start:stop] = np.sqrt(np.maximum(nearest_squared, 0))
     return distances, indices
 
 
@@ -243,14 +260,11 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
     as a whole, never the ranking of its features. With ``density=None`` and an
     autoencoder of ``loss="squared_error"``, ``score_samples(X)`` is also twice the
     autoencoder's own ``score_samples`` of the scaled rows (its loss is 1/2 the squared
-    error). The density statistics of the training rows (``neighbor_distances_``,
-    ``ratio_center_``, ``gamma_``) leave each row out of its own neighbours, as
-    ``LocalOutlierFactor`` does; but ``score_samples`` of a training row finds the row
-    itself among its neighbours, at distance 0, and so do ``decision_scores_`` and the
-    ``offset_`` set from them (scikit-learn's contract: ``fit_predict(X)`` is
-    ``fit(X).predict(X)``). A training row's factor is therefore a little lower than a
-    new normal row's, and ``contamination`` flags somewhat more than that share of new
-    normal rows.
+    error). A row's neighbours skip the training rows it duplicates (distance 0), so
+    a training row scored after the fit (``decision_scores_``, ``offset_``,
+    ``fit_predict``) is left out of its own neighbours, as a new row from its
+    distribution would be, as :class:`~sklearn.neighbors.LocalOutlierFactor` does for
+    its training rows.
 
     Examples
     --------
@@ -429,9 +443,8 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         reference = np.concatenate(code_blocks) if self.density == "code" else X.copy()
         self.density_reference_ = reference
         self.n_neighbors_ = min(self.n_neighbors, X.shape[0] - 1)
-        distances, indices = _nearest_distances(
-            reference, reference, self.n_neighbors_, leave_self_out=True
-        )
+        # each row skips itself: leave-one-out
+        distances, indices = _nearest_distances(reference, reference, self.n_neighbors_)
         self.neighbor_distances_ = distances.mean(axis=1)
         log_ratios = np.log(self._ratios(distances, indices))
         self.ratio_center_ = float(np.exp(log_ratios.mean()))
@@ -440,9 +453,8 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         self.gamma_ = (
             self.density_weight * _interquartile_range(log_errors) / spread if spread > 0 else 0.0
         )
-        # the training rows' own scores as predict sees them (each its own neighbour at
-        # distance 0), so that fit_predict(X) is fit(X).predict(X) and contamination
-        # flags that share of them
+        # the training rows' scores as predict sees them: fit_predict(X) is
+        # fit(X).predict(X), and contamination flags that share of them
         return self._score_samples(X)
 
     def _ratios(self, distances, indices):
@@ -518,11 +530,13 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         return map_row_blocks(block_factors, X, out, self.chunk_size)
 
     def feature_scores(self, X):
-        """Squared reconstruction error of each feature, in the scaled space.
+        """Squared reconstruction error of each feature, times the row's density factor.
 
         A row's features sum to its outlier score:
         ``feature_scores(X).sum(axis=1) == -score_samples(X)``, so the largest entries
-        of a row name the features that make it abnormal.
+        of a row name the features that make it abnormal. The errors are in the scaled
+        space; the density factor (:meth:`density_factors`) is one number per row, so
+        it never changes which features of a row score highest.
 
         Parameters
         ----------
@@ -539,7 +553,8 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         return map_row_blocks(self._block_feature_scores, X, out, self.chunk_size)
 
     def score_samples(self, X):
-        """Opposite of the outlier score: minus the squared reconstruction error.
+        """Opposite of the outlier score: minus the squared reconstruction error times
+        the row's density factor.
 
         Parameters
         ----------

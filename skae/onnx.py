@@ -38,6 +38,7 @@ try:
         OnnxGather,
         OnnxIdentity,
         OnnxLess,
+        OnnxLessOrEqual,
         OnnxLog,
         OnnxMatMul,
         OnnxMax,
@@ -52,6 +53,7 @@ try:
         OnnxSub,
         OnnxTanh,
         OnnxTopK,
+        OnnxWhere,
     )
     from skl2onnx.common.data_types import Int64TensorType, guess_numpy_type
     from skl2onnx.common.shape_calculator import calculate_linear_classifier_output_shapes
@@ -164,7 +166,12 @@ def _row_sum(X, n_columns, dtype, op_version, weight=1.0):
 def _outlier_density_factor(detector, points, dtype, op_version):
     """The detector's density factor, (N, 1): ``(ratio / ratio_center_) ** gamma_``, the
     row's mean distance to its nearest training rows (or codes) over theirs."""
-    from ._outlier import LOG_FACTOR_LIMIT, RATIO_FLOOR
+    from ._outlier import (
+        DUPLICATE_TOLERANCE,
+        LOG_FACTOR_LIMIT,
+        RATIO_FLOOR,
+        SKIPPED_SQUARED_DISTANCE,
+    )
 
     reference = detector.density_reference_.astype(dtype)
     k = detector.n_neighbors_
@@ -177,9 +184,25 @@ def _outlier_density_factor(detector, points, dtype, op_version):
     norms = _row_sum(
         OnnxMul(points, points, op_version=op_version), reference.shape[1], dtype, op_version
     )
+    reference_norms = np.einsum("ij,ij->i", reference, reference)[None, :]
     squared = OnnxAdd(
-        OnnxAdd(cross, norms, op_version=op_version),
-        np.einsum("ij,ij->i", reference, reference)[None, :],
+        OnnxAdd(cross, norms, op_version=op_version), reference_norms, op_version=op_version
+    )
+    # a duplicate of a training row skips it, as the detector does
+    rounding = np.array([DUPLICATE_TOLERANCE * np.finfo(dtype).eps], dtype=dtype)
+    duplicate = OnnxLessOrEqual(
+        squared,
+        OnnxMul(
+            OnnxAdd(norms, reference_norms, op_version=op_version),
+            rounding,
+            op_version=op_version,
+        ),
+        op_version=op_version,
+    )
+    squared = OnnxWhere(
+        duplicate,
+        np.array([SKIPPED_SQUARED_DISTANCE], dtype=dtype),
+        squared,
         op_version=op_version,
     )
     # the k smallest: TopK of the opposite (largest=1 in every opset that has TopK)
@@ -188,14 +211,7 @@ def _outlier_density_factor(detector, points, dtype, op_version):
         np.array([k], dtype=np.int64),
         op_version=op_version,
     )
-    distances = OnnxSqrt(
-        OnnxMax(
-            OnnxNeg(nearest[0], op_version=op_version),
-            np.array([0], dtype=dtype),
-            op_version=op_version,
-        ),
-        op_version=op_version,
-    )
+    distances = OnnxSqrt(OnnxNeg(nearest[0], op_version=op_version), op_version=op_version)
     mean_distance = _row_sum(distances, k, dtype, op_version, weight=1.0 / k)
     neighbours = OnnxGather(
         detector.neighbor_distances_.astype(dtype), nearest[1], op_version=op_version

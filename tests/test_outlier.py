@@ -489,8 +489,30 @@ def test_the_training_rows_get_leave_one_out_density_ratios(subspace):
     log_factors = np.clip(gamma * np.log(new_ratios / detector.ratio_center_), -50, 50)
     expected = new_errors * np.exp(log_factors)
     np.testing.assert_allclose(-detector.score_samples(new), expected, rtol=1e-5)
-    # the training rows' own scores find each row at distance 0: what predict sees
+    # the training rows, scored, skip themselves: their scores are the leave-one-out ones
+    log_factors = np.clip(gamma * np.log(ratios / detector.ratio_center_), -50, 50)
+    np.testing.assert_allclose(detector.decision_scores_, errors * np.exp(log_factors), rtol=1e-5)
     np.testing.assert_array_equal(detector.decision_scores_, -detector.score_samples(X))
+
+
+def test_contamination_is_the_share_flagged_among_new_normal_rows():
+    # the training rows' scores skip themselves, so the threshold set on them holds for
+    # new rows of the same distribution (with itself as a neighbour, a training row's
+    # density would look higher than a new row's, and far more new rows be flagged)
+    X, _ = subspace_data(n_samples=2300, seed=4)
+    detector = AutoencoderOutlierDetector(
+        linear_autoencoder(), contamination=0.1, random_state=0
+    ).fit(X[:300])
+    flagged = np.mean(detector.predict(X[300:]) == -1)
+    assert 0.06 < flagged < 0.15, flagged
+
+
+def test_duplicated_training_rows_give_finite_scores():
+    X, _ = subspace_data()
+    for rows in (np.repeat(X[:10], 30, axis=0), np.tile(X[:1], (40, 1))):
+        detector = AutoencoderOutlierDetector(linear_autoencoder(), random_state=0).fit(rows)
+        assert np.all(np.isfinite(detector.score_samples(X)))
+        assert np.all(np.isfinite(detector.decision_scores_))
 
 
 def test_the_blocked_neighbour_search_matches_scikit_learn(monkeypatch):
@@ -505,7 +527,7 @@ def test_the_blocked_neighbour_search_matches_scikit_learn(monkeypatch):
     expected = NearestNeighbors(n_neighbors=3).fit(reference).kneighbors(queries)
     np.testing.assert_allclose(distances, expected[0], rtol=1e-10)
     np.testing.assert_array_equal(indices, expected[1])
-    left_out = _outlier._nearest_distances(reference, reference, 3, leave_self_out=True)
+    left_out = _outlier._nearest_distances(reference, reference, 3)  # skips itself
     expected = NearestNeighbors(n_neighbors=3).fit(reference).kneighbors()
     np.testing.assert_allclose(left_out[0], expected[0], rtol=1e-10)
 
