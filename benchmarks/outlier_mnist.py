@@ -376,6 +376,39 @@ def explanation_figure(data, digit, max_train, path):
     fig.savefig(path, dpi=80)
 
 
+def memory_peaks(n_rows, log):
+    """Peak memory beyond X of scoring ``n_rows`` rows of the digits (64 float32 features)
+    with the default detector fitted on the zeros, blockwise and all at once."""
+    import tracemalloc
+
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    X = X.astype(np.float32)
+    detector = AutoencoderOutlierDetector(random_state=0).fit(X[y == 0])
+    rows = np.resize(X, (n_rows, X.shape[1]))
+    lines = [
+        f"## Memory of score_samples on {n_rows} rows of 64 float32 features "
+        f"(default detector, {int(np.sum(y == 0))} training rows)",
+        "",
+        "| chunk_size | peak beyond X (MB) | of which the output (MB) | time s |",
+        "|---|---|---|---|",
+    ]
+    for chunk_size in (detector.chunk_size, None):
+        detector.set_params(chunk_size=chunk_size)
+        tracemalloc.start()
+        start = time.perf_counter()
+        detector.score_samples(rows)
+        elapsed = time.perf_counter() - start
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        lines.append(
+            f"| {chunk_size} | {peak / 1e6:.1f} | {rows.shape[0] * 4 / 1e6:.1f} | {elapsed:.1f} |"
+        )
+        log(lines[-1])
+    return "\n".join(lines) + "\n"
+
+
 def mean_auc(rows, classes):
     return statistics.fmean(r[0] for c in classes for r in rows[c])
 
@@ -419,6 +452,12 @@ def main(argv=None):
         help="only draw the explanations of the default detector to this file",
     )
     parser.add_argument("--figure-class", type=int, default=7)
+    parser.add_argument(
+        "--memory",
+        type=int,
+        default=None,
+        help="only measure the memory of scoring this many rows of the digits",
+    )
     args = parser.parse_args(argv)
 
     data = load_mnist(args.data_home, dtype=np.float32, return_X_y=True)
@@ -433,7 +472,10 @@ def main(argv=None):
         log(f"wrote {args.figure}")
         return
     sections = []
-    if args.validate:
+    if args.memory:
+        sections.append(memory_peaks(args.memory, log))
+        default_output = "outlier_memory.md"
+    elif args.validate:
         settings = args.settings or list(CANDIDATES)
         references = args.methods or []  # beside the candidates, never chosen from
         table = validate(data, settings, args.classes, args.max_train, log, references)

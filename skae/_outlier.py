@@ -133,10 +133,12 @@ def _nearest_distances(queries, reference, n_neighbors):
 
 
 class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
-    """Outlier detection by the reconstruction error of an autoencoder.
+    """Outlier detection by the reconstruction error of an autoencoder and local density.
 
-    Fit on (mostly) normal rows; rows the autoencoder cannot reconstruct are outliers.
-    Follows scikit-learn's outlier detection API as
+    Fit on (mostly) normal rows; rows the autoencoder cannot reconstruct, or that lie
+    where the normal rows are sparse, are outliers: the score is the squared
+    reconstruction error times a local density factor (``density``). Follows
+    scikit-learn's outlier detection API as
     :class:`~sklearn.ensemble.IsolationForest` does, carries PyOD's fitted attributes
     for users who come from there, and explains each row by its per-feature errors
     (:meth:`feature_scores`).
@@ -165,7 +167,8 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         0.1, Adam on minibatches of 100 rows for 1000 updates (at least 20 and at most
         200 epochs; its ConvergenceWarning is silenced, the budget is chosen), chosen
         on a validation split of MNIST's training set (see
-        :doc:`/outlier_detection`).
+        :doc:`/outlier_detection`, which also says why this budget and not the
+        autoencoders' ``max_iter="auto"``).
     contamination : "auto" or float in (0, 0.5], default="auto"
         Share of outliers expected in the training data; sets ``offset_``. A float
         flags that share of the training rows (``offset_`` is the matching percentile of
