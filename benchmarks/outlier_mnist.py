@@ -27,6 +27,7 @@ Examples
 import argparse
 import functools
 import os
+import re
 import statistics
 import sys
 import time
@@ -136,6 +137,12 @@ CANDIDATES = {
     ),
     "64 units, max_iter='auto', density='input', weight 4": lambda n: with_density(
         denoising(64, max_iter="auto"), "input", 4.0
+    ),
+    "64 units, 20 epochs, density='input', weight 4, 50 neighbors": lambda n: with_density(
+        denoising(64), "input", 4.0, 50
+    ),
+    "64 units, 20 epochs, density='input', weight 1, 50 neighbors": lambda n: with_density(
+        denoising(64), "input", 1.0, 50
     ),
     "defaults": lambda n: {},
 }
@@ -298,19 +305,26 @@ def benchmark(data, names, seeds, classes, max_train, pollution, log):
     return table
 
 
-def validation_split(X_train, y_train, digit, rng, max_train, n_validation=1000):
-    """Fit rows of the digit, and held-out digit images against other digits' images."""
+def validation_split(X_train, y_train, digit, rng, max_train, n_validation=1000, pollution=0.0):
+    """Fit rows of the digit, and held-out digit images against other digits' images;
+    ``pollution``: that share of the fit rows replaced by other digits' images (none of
+    them a validation image)."""
     normal = rng.permutation(np.flatnonzero(y_train == digit))
     held_out, fit = normal[:n_validation], normal[n_validation:]
     if max_train is not None:
         fit = fit[:max_train]
-    others = rng.choice(np.flatnonzero(y_train != digit), n_validation, replace=False)
+    candidates = np.flatnonzero(y_train != digit)
+    others = rng.choice(candidates, n_validation, replace=False)
+    n_polluted = int(round(pollution * fit.size))
+    if n_polluted:
+        unused = np.setdiff1d(candidates, others)
+        fit = np.concatenate([fit[n_polluted:], rng.choice(unused, n_polluted, replace=False)])
     X_val = np.vstack([X_train[held_out], X_train[others]])
     is_anomaly = np.r_[np.zeros(n_validation, bool), np.ones(n_validation, bool)]
     return X_train[fit], X_val, is_anomaly
 
 
-def validate(data, settings, classes, max_train, log, references=()):
+def validate(data, settings, classes, max_train, log, references=(), pollution=0.0):
     """skae's candidate settings (and, for reference only, other methods) on the split."""
     X_train, y_train = data[:2]
     registry = methods()
@@ -319,7 +333,9 @@ def validate(data, settings, classes, max_train, log, references=()):
     table = {name: {} for name in makers}
     for digit in classes:
         rng = np.random.default_rng([0, digit])
-        X_fit, X_val, is_anomaly = validation_split(X_train, y_train, digit, rng, max_train)
+        X_fit, X_val, is_anomaly = validation_split(
+            X_train, y_train, digit, rng, max_train, pollution=pollution
+        )
         for name, make in makers.items():  # make takes n_samples
             result = run_one(make, X_fit, X_val, is_anomaly)
             table[name].setdefault(digit, []).append(result)
@@ -349,7 +365,60 @@ def markdown(table, classes, title):
             f"| {name} | {cells} | {statistics.fmean(seed_means):.2f}{spread} "
             f"| {fit_s:.1f} | {score_s:.1f} |"
         )
+    reference = next((name for name in ranked if name.startswith("skae (defaults)")), None)
+    if reference is not None and len(table) > 1:
+        lines += ["", *paired(table, classes, reference)]
     return "\n".join(lines) + "\n"
+
+
+def paired(table, classes, reference):
+    """The reference method against each other one, seed by seed and class by class."""
+    n_seeds = len(table[reference][classes[0]])
+
+    def seed_means(name):
+        return [statistics.fmean(table[name][c][s][0] for c in classes) for s in range(n_seeds)]
+
+    def class_means(name):
+        return [statistics.fmean(r[0] for r in table[name][c]) for c in classes]
+
+    lines = [
+        f"{reference} minus each method (paired: the same seed's training rows):",
+        "",
+        "| method | mean difference | sd over seeds | seeds ahead | classes ahead |",
+        "|---|---|---|---|---|",
+    ]
+    for name in table:
+        if name == reference:
+            continue
+        differences = [a - b for a, b in zip(seed_means(reference), seed_means(name), strict=True)]
+        sd = f"{statistics.stdev(differences):.2f}" if n_seeds > 1 else "-"
+        ahead = sum(d > 0 for d in differences)
+        classes_ahead = sum(
+            a > b for a, b in zip(class_means(reference), class_means(name), strict=True)
+        )
+        lines.append(
+            f"| {name} | {statistics.fmean(differences):+.2f} | {sd} | {ahead} of {n_seeds} "
+            f"| {classes_ahead} of {len(classes)} |"
+        )
+    return lines
+
+
+LOG_LINE = re.compile(
+    r"seed (\d+) class (\d+) (.+): AUROC ([\d.]+) \(fit ([\d.]+) s, score ([\d.]+) s\)"
+)
+
+
+def table_from_log(path):
+    """The table of a benchmark run (without pollution) rebuilt from its log."""
+    table = {}
+    with open(path) as f:
+        for line in f:
+            found = LOG_LINE.search(line)
+            if found:
+                _, digit, name, auc, fit_s, score_s = found.groups()
+                result = (float(auc), float(fit_s), float(score_s))
+                table.setdefault(name, {}).setdefault(int(digit), []).append(result)
+    return table
 
 
 def explanation_figure(data, digit, max_train, path):
@@ -453,6 +522,11 @@ def main(argv=None):
     )
     parser.add_argument("--figure-class", type=int, default=7)
     parser.add_argument(
+        "--from-log",
+        default=None,
+        help="only rebuild the tables of a run (no pollution) from its log",
+    )
+    parser.add_argument(
         "--memory",
         type=int,
         default=None,
@@ -460,6 +534,11 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
 
+    if args.from_log:
+        table = table_from_log(args.from_log)
+        classes = sorted(next(iter(table.values())))
+        print(markdown(table, classes, f"## Rebuilt from {args.from_log}"))
+        return
     data = load_mnist(args.data_home, dtype=np.float32, return_X_y=True)
     started = time.perf_counter()
     command = "python benchmarks/outlier_mnist.py " + " ".join(argv or sys.argv[1:])
@@ -478,15 +557,19 @@ def main(argv=None):
     elif args.validate:
         settings = args.settings or list(CANDIDATES)
         references = args.methods or []  # beside the candidates, never chosen from
-        table = validate(data, settings, args.classes, args.max_train, log, references)
-        sections.append(
-            markdown(
-                table,
-                args.classes,
-                "## Validation split: held-out normal training images vs other digits' "
-                "training images (AUROC, seed 0)",
+        for pollution in args.pollution or [0.0]:
+            table = validate(
+                data, settings, args.classes, args.max_train, log, references, pollution
             )
-        )
+            sections.append(
+                markdown(
+                    table,
+                    args.classes,
+                    "## Validation split: held-out normal training images vs other digits' "
+                    f"training images (AUROC, seed 0), {pollution:.0%} of the fit rows "
+                    "polluted by other digits",
+                )
+            )
         default_output = "outlier_mnist_validation.md"
     else:
         names = args.methods or list(methods())
