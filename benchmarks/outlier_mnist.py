@@ -144,6 +144,15 @@ CANDIDATES = {
     "64 units, 20 epochs, density='input', weight 1, 50 neighbors": lambda n: with_density(
         denoising(64), "input", 1.0, 50
     ),
+    "64 units, 20 epochs, density='input', weight 2, 50 neighbors": lambda n: with_density(
+        denoising(64), "input", 2.0, 50
+    ),
+    "64 units, 20 epochs, density='input', weight 2, 100 neighbors": lambda n: with_density(
+        denoising(64), "input", 2.0, 100
+    ),
+    "64 units, 20 epochs, density='input', weight 4, 100 neighbors": lambda n: with_density(
+        denoising(64), "input", 4.0, 100
+    ),
     "defaults": lambda n: {},
 }
 # The best candidate on the validation split, for the test table beside the defaults.
