@@ -269,6 +269,7 @@ def methods():
         "PCA(32)": lambda seed, n: Reconstruction(32, seed),
         "kNN(5) distance": lambda seed, n: KNNDistance(5),
         "density ratio(20), no autoencoder": lambda seed, n: DensityRatio(20),
+        "density ratio(100), no autoencoder": lambda seed, n: DensityRatio(100),
     }
     found.update(pyod_methods())
     return found

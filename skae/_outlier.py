@@ -204,9 +204,12 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         ``gamma_ = density_weight * IQR(log error) / IQR(log ratio)``, so that the
         outlier score ranks rows as ``log error + gamma_ * log ratio``. 0 is the
         reconstruction error alone. Ignored with ``density=None``.
-    n_neighbors : int >= 1, default=20
-        Neighbours of the density ratio (at most the training rows minus one), 20 as
-        ``LocalOutlierFactor``'s default.
+    n_neighbors : int >= 1, default=100
+        Neighbours of the density ratio (at most the training rows minus one). A wide
+        neighbourhood keeps a small group of anomalies in the training rows from looking
+        like a dense region of their own: chosen on validation with clean and 5%
+        polluted training rows (20, ``LocalOutlierFactor``'s default, ranks clean data a
+        little better and collapses under pollution).
     chunk_size : int or None, default=4096
         Rows per block in ``score_samples``, ``decision_function``, ``predict`` and
         ``feature_scores``: memory beyond X and the output is bounded by the block,
@@ -305,7 +308,7 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         scale_floor=0.1,
         density="input",
         density_weight=4.0,
-        n_neighbors=20,
+        n_neighbors=100,
         chunk_size=4096,
         random_state=None,
     ):
