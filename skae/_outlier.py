@@ -50,6 +50,13 @@ RATIO_FLOOR = 1e-6
 # float32 (3e38) unless its error passes 1e16, and the rows beyond the limit are far
 # outliers (or far inliers) whatever their exact factor
 LOG_FACTOR_LIMIT = 50.0
+# what a fit with a density factor sets beside gamma_
+DENSITY_ATTRIBUTES = (
+    "density_reference_",
+    "neighbor_distances_",
+    "ratio_center_",
+    "n_neighbors_",
+)
 # Tukey's fence: rows whose outlier score passes Q3 + 1.5 IQR of the training scores.
 TUKEY_FENCE = 1.5
 
@@ -444,6 +451,8 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
             error_blocks.append(errors.sum(axis=1))
         errors = np.concatenate(error_blocks)
         self.gamma_ = 0.0
+        for name in DENSITY_ATTRIBUTES:  # a refit without the factor drops the old one's
+            self.__dict__.pop(name, None)
         if self.density is None:
             return -errors
         reference = np.concatenate(code_blocks) if self.density == "code" else X.copy()

@@ -548,3 +548,12 @@ def test_neighbours_are_capped_by_the_training_rows(subspace):
     ).fit(X[:6])
     assert detector.n_neighbors_ == 5
     assert np.all(np.isfinite(detector.score_samples(X)))
+
+
+def test_a_refit_without_the_density_factor_drops_it(subspace):
+    X, _ = subspace
+    detector = AutoencoderOutlierDetector(linear_autoencoder(), random_state=0).fit(X)
+    assert detector.density_reference_.shape == X.shape
+    detector.set_params(density=None).fit(X)
+    assert not hasattr(detector, "density_reference_") and detector.gamma_ == 0.0
+    np.testing.assert_array_equal(detector.density_factors(X), 1.0)
