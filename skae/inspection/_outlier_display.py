@@ -165,7 +165,9 @@ class OutlierExplanationDisplay:
                 f"feature scores (sum {self.outlier_score:.3g}){self._factor_label()}",
                 fontsize="small",
             )
-            ax[2].figure.colorbar(image, ax=ax[2], fraction=0.046, pad=0.04)
+            # tick labels with their own exponent: a shared offset label ("1e6") would sit
+            # on the title's second line
+            ax[2].figure.colorbar(image, ax=ax[2], fraction=0.046, pad=0.04, format="%.2g")
             for axis in ax:
                 axis.set_axis_off()
         else:
