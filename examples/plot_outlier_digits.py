@@ -7,7 +7,8 @@ a row an outlier when the autoencoder cannot reconstruct it. Here the normal row
 the zeros of scikit-learn's 8 x 8 digits; the detector ranks every other digit, and
 :class:`~skae.inspection.OutlierExplanationDisplay` shows, for the rows it finds most
 abnormal, the input, its reconstruction and the per-feature scores (the squared
-reconstruction error of each pixel), which sum to the row's outlier score.
+reconstruction error of each pixel, times the row's density factor: how sparse the
+training zeros are around it), which sum to the row's outlier score.
 """
 
 import matplotlib.pyplot as plt

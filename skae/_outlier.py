@@ -1,17 +1,22 @@
-"""AutoencoderOutlierDetector: reconstruction error as an outlier score, with explanations.
+"""AutoencoderOutlierDetector: reconstruction error times local density, with explanations.
 
 The detector scales X per feature, fits an autoencoder to the scaled training rows, and
-scores a row by its squared reconstruction error in the scaled space::
+scores a row by its squared reconstruction error in the scaled space, multiplied by a
+local density factor (how sparse the training rows are around it)::
 
     x~_j = (x_j - center_j) / scale_j
-    feature_scores(x)_j = (g(f(x~))_j - x~_j) ** 2
+    ratio(x) = mean distance of x to its k nearest training rows
+               / the same mean distance of those neighbours (leave-one-out)
+    factor(x) = (ratio(x) / ratio_center_) ** gamma_
+    feature_scores(x)_j = (g(f(x~))_j - x~_j) ** 2 * factor(x)
     score_samples(x) = -sum_j feature_scores(x)_j
 
 so that the per-feature scores add up exactly to the row's outlier score (PyOD's
 ``decision_scores_`` sign: higher is more abnormal), and ``score_samples`` follows
-scikit-learn's sign (higher is more normal). The scale of each feature has a floor
-tied to the typical scale of all features, so that a column that is (nearly) constant
-in the training data cannot give huge scores to the rows that light it up.
+scikit-learn's sign (higher is more normal). ``gamma_`` weighs the two parts by the
+spreads of their logarithms over the training rows. The scale of each feature has a
+floor tied to the typical scale of all features, so that a column that is (nearly)
+constant in the training data cannot give huge scores to the rows that light it up.
 """
 
 import warnings
@@ -38,8 +43,28 @@ DEFAULT_UPDATES = 1000
 DEFAULT_MIN_EPOCHS = 20
 # each epoch has a fixed cost beside its updates: tiny sets stop at this many epochs
 DEFAULT_MAX_EPOCHS = 200
+# density ratios below this are floored, so that their logarithm stays finite (a row
+# that duplicates training rows has ratio 0)
+RATIO_FLOOR = 1e-6
+# the density factor stays within exp(-50) and exp(50) (5e21): a score cannot overflow
+# float32 (3e38) unless its error passes 1e16, and the rows beyond the limit are far
+# outliers (or far inliers) whatever their exact factor
+LOG_FACTOR_LIMIT = 50.0
+# what a fit with a density factor sets beside gamma_
+DENSITY_ATTRIBUTES = (
+    "density_reference_",
+    "neighbor_distances_",
+    "ratio_center_",
+    "n_neighbors_",
+)
 # Tukey's fence: rows whose outlier score passes Q3 + 1.5 IQR of the training scores.
 TUKEY_FENCE = 1.5
+
+
+def _interquartile_range(values):
+    """Q3 - Q1: a spread that a few extreme rows (an error near 0) do not dominate."""
+    q1, q3 = np.percentile(values, [25, 75])
+    return float(q3 - q1)
 
 
 def _spread_floor(spread, scale_floor):
@@ -56,11 +81,71 @@ def _spread_floor(spread, scale_floor):
     return scale
 
 
-class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
-    """Outlier detection by the reconstruction error of an autoencoder.
+# rows x reference rows of squared distances held at once by the neighbour search
+KNN_BLOCK_ENTRIES = 1 << 22
+# a squared distance below this many machine epsilons of |q|^2 + |r|^2 is a duplicate:
+# the rounding of the dot product of two equal rows stays well below it
+DUPLICATE_TOLERANCE = 256
+# where a duplicate is put (a squared distance float32 holds): after every real neighbour
+SKIPPED_SQUARED_DISTANCE = 1e30
 
-    Fit on (mostly) normal rows; rows the autoencoder cannot reconstruct are outliers.
-    Follows scikit-learn's outlier detection API as
+
+def _nearest_distances(queries, reference, n_neighbors):
+    """Distances from each query row to its ``n_neighbors`` nearest reference rows,
+    skipping the reference rows it duplicates.
+
+    A reference row at distance 0 (up to the rounding of the distance formula) is the
+    query itself, or a copy: it is skipped, so that a training row scored by the fitted
+    detector gets the distances of a leave-one-out estimate, the distances a new row
+    from its distribution would get (its own ratio is then no lower than a new row's,
+    and ``contamination`` keeps its meaning). Skipped rows are put at
+    :data:`SKIPPED_SQUARED_DISTANCE`, so that they come last; they are used only when
+    fewer than ``n_neighbors`` rows differ from the query.
+
+    Brute force in blocks of query rows, so that memory beyond the inputs and the
+    output is bounded (:data:`KNN_BLOCK_ENTRIES` squared distances at once).
+
+    Returns
+    -------
+    distances : ndarray of shape (n_queries, n_neighbors)
+        Sorted, nearest first.
+    indices : ndarray of shape (n_queries, n_neighbors)
+        Positions of those neighbours in ``reference``.
+    """
+    n_queries = queries.shape[0]
+    reference_norms = np.einsum("ij,ij->i", reference, reference)
+    rounding = DUPLICATE_TOLERANCE * np.finfo(queries.dtype).eps
+    distances = np.empty((n_queries, n_neighbors), dtype=queries.dtype)
+    indices = np.empty((n_queries, n_neighbors), dtype=np.intp)
+    step = max(1, KNN_BLOCK_ENTRIES // max(1, reference.shape[0]))
+    for start in range(0, n_queries, step):
+        block = queries[start : start + step]
+        block_norms = np.einsum("ij,ij->i", block, block)[:, None]
+        squared = block @ reference.T
+        squared *= -2
+        squared += block_norms
+        squared += reference_norms
+        # |q|^2 - 2 q.r + |r|^2 of a duplicate is 0 up to rounding relative to the norms
+        duplicate = squared <= rounding * (block_norms + reference_norms)
+        squared[duplicate] = SKIPPED_SQUARED_DISTANCE
+        nearest = np.argpartition(squared, n_neighbors - 1, axis=1)[:, :n_neighbors]
+        nearest_squared = np.take_along_axis(squared, nearest, axis=1)
+        order = np.argsort(nearest_squared, axis=1, kind="stable")
+        stop = start + block.shape[0]
+        indices[start:stop] = np.take_along_axis(nearest, order, axis=1)
+        nearest_squared = np.take_along_axis(nearest_squared, order, axis=1)
+        # a square below the tolerance is a duplicate, so none is negative; kept safe
+        distances[start:stop] = np.sqrt(np.maximum(nearest_squared, 0))
+    return distances, indices
+
+
+class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
+    """Outlier detection by the reconstruction error of an autoencoder and local density.
+
+    Fit on (mostly) normal rows; rows the autoencoder cannot reconstruct, or that lie
+    where the normal rows are sparse, are outliers: the score is the squared
+    reconstruction error times a local density factor (``density``). Follows
+    scikit-learn's outlier detection API as
     :class:`~sklearn.ensemble.IsolationForest` does, carries PyOD's fitted attributes
     for users who come from there, and explains each row by its per-feature errors
     (:meth:`feature_scores`).
@@ -89,7 +174,8 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         0.1, Adam on minibatches of 100 rows for 1000 updates (at least 20 and at most
         200 epochs; its ConvergenceWarning is silenced, the budget is chosen), chosen
         on a validation split of MNIST's training set (see
-        :doc:`/outlier_detection`).
+        :doc:`/outlier_detection`, which also says why this budget and not the
+        autoencoders' ``max_iter="auto"``).
     contamination : "auto" or float in (0, 0.5], default="auto"
         Share of outliers expected in the training data; sets ``offset_``. A float
         flags that share of the training rows (``offset_`` is the matching percentile of
@@ -108,6 +194,29 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         rows that light it up get a large but bounded error. 0 divides by the
         feature's own spread (replacing a zero one by 1), as scikit-learn's and PyOD's
         scalers do. Ignored with ``scaling=None``.
+    density : {"input", "code"} or None, default="input"
+        Where the local density factor of the score is measured: "input" between the
+        rows of X as given (as :class:`~sklearn.neighbors.LocalOutlierFactor` does;
+        put features on one scale first), "code" between their codes
+        (``autoencoder_.transform`` of the scaled rows). A row's density ratio is its
+        mean distance to its ``n_neighbors`` nearest training rows divided by the same
+        mean distance of those neighbours; the row's reconstruction error is multiplied
+        by that ratio (over its training centre) to the power ``gamma_`` (below),
+        within ``exp(-50)`` and ``exp(50)``. A row can be reconstructed well
+        and still lie where few normal rows do; the reconstruction error alone does not
+        see that. None: the reconstruction error alone.
+    density_weight : float >= 0, default=4.0
+        Weight of the density factor against the reconstruction error, each measured by
+        the interquartile range of its logarithm over the training rows:
+        ``gamma_ = density_weight * IQR(log error) / IQR(log ratio)``, so that the
+        outlier score ranks rows as ``log error + gamma_ * log ratio``. 0 is the
+        reconstruction error alone. Ignored with ``density=None``.
+    n_neighbors : int >= 1, default=100
+        Neighbours of the density ratio (at most the training rows minus one). A wide
+        neighbourhood keeps a small group of anomalies in the training rows from looking
+        like a dense region of their own: chosen on validation with clean and 5%
+        polluted training rows (20, ``LocalOutlierFactor``'s default, ranks clean data a
+        little better and collapses under pollution).
     chunk_size : int or None, default=4096
         Rows per block in ``score_samples``, ``decision_function``, ``predict`` and
         ``feature_scores``: memory beyond X and the output is bounded by the block,
@@ -135,10 +244,19 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         outliers.
     labels_ : ndarray of shape (n_samples,)
         PyOD: 1 for a training row flagged as an outlier, 0 otherwise.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during fit, when X has string column names.
+    gamma_ : float
+        Exponent of the density factor (0 with ``density=None``).
+    density_reference_ : ndarray of shape (n_samples, n_features or n_components)
+        With a density factor: the training rows (``density="input"``) or their codes
+        (``"code"``), the neighbours of every scored row.
+    neighbor_distances_ : ndarray of shape (n_samples,)
+        With a density factor: each training row's mean distance to its
+        ``n_neighbors_`` nearest other training rows (leave-one-out).
+    ratio_center_ : float
+        With a density factor: geometric mean of the training rows' density ratios; a
+        row at that ratio keeps its reconstruction error unchanged.
+    n_neighbors_ : int
+        With a density factor: the neighbours used.
 
     See Also
     --------
@@ -148,9 +266,18 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
 
     Notes
     -----
-    ``score_samples(X) == -feature_scores(X).sum(axis=1)`` exactly. With an autoencoder
-    of ``loss="squared_error"``, ``score_samples(X)`` is also twice the autoencoder's
-    own ``score_samples`` of the scaled rows (its loss is 1/2 the squared error).
+    ``score_samples(X) == -feature_scores(X).sum(axis=1)`` exactly: the feature scores
+    are the squared errors of the row's features, multiplied by its density factor
+    (:meth:`density_factors`, one number per row, 1 for a training row of typical
+    density; all ones with ``density=None``). So the factor scales a row's explanation
+    as a whole, never the ranking of its features. With ``density=None`` and an
+    autoencoder of ``loss="squared_error"``, ``score_samples(X)`` is also twice the
+    autoencoder's own ``score_samples`` of the scaled rows (its loss is 1/2 the squared
+    error). A row's neighbours skip the training rows it duplicates (distance 0), so
+    a training row scored after the fit (``decision_scores_``, ``offset_``,
+    ``fit_predict``) is left out of its own neighbours, as a new row from its
+    distribution would be, as :class:`~sklearn.neighbors.LocalOutlierFactor` does for
+    its training rows.
 
     Examples
     --------
@@ -172,6 +299,9 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
         "scaling": [StrOptions({"minmax", "standard"}), None],
         "scale_floor": [Interval(Real, 0, None, closed="left")],
+        "density": [StrOptions({"input", "code"}), None],
+        "density_weight": [Interval(Real, 0, None, closed="left")],
+        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
         "chunk_size": [Interval(Integral, 1, None, closed="left"), None],
         "random_state": ["random_state"],
     }
@@ -183,6 +313,9 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         contamination="auto",
         scaling="minmax",
         scale_floor=0.1,
+        density="input",
+        density_weight=4.0,
+        n_neighbors=100,
         chunk_size=4096,
         random_state=None,
     ):
@@ -190,6 +323,9 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         self.contamination = contamination
         self.scaling = scaling
         self.scale_floor = scale_floor
+        self.density = density
+        self.density_weight = density_weight
+        self.n_neighbors = n_neighbors
         self.chunk_size = chunk_size
         self.random_state = random_state
 
@@ -289,7 +425,7 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
                 warnings.simplefilter("ignore", ConvergenceWarning)
             autoencoder.fit((X - center) / scale)
         self.center_, self.scale_, self.autoencoder_ = center, scale, autoencoder
-        scores = self._score_samples(X)
+        scores = self._fit_density(X)
         if self.contamination == "auto":
             q1, q3 = np.percentile(-scores, [25, 75])
             self.offset_ = float(-(q3 + TUKEY_FENCE * (q3 - q1)))
@@ -300,29 +436,122 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         self.labels_ = (scores < self.offset_).astype(np.int64)
         return self
 
+    def _fit_density(self, X):
+        """Fit the density factor, if any; return the training rows' score_samples.
+
+        The training rows' ratios that set the factor's centre and exponent leave each
+        row out of its own neighbours, so that they are what a new normal row would get.
+        """
+        step = X.shape[0] if self.chunk_size is None else self.chunk_size
+        code_blocks, error_blocks = [], []
+        for start in range(0, X.shape[0], step):
+            codes, errors = self._block_codes_and_errors(X[start : start + step])
+            if self.density == "code":
+                code_blocks.append(codes.astype(X.dtype))
+            error_blocks.append(errors.sum(axis=1))
+        errors = np.concatenate(error_blocks)
+        self.gamma_ = 0.0
+        for name in DENSITY_ATTRIBUTES:  # a refit without the factor drops the old one's
+            self.__dict__.pop(name, None)
+        if self.density is None:
+            return -errors
+        reference = np.concatenate(code_blocks) if self.density == "code" else X.copy()
+        self.density_reference_ = reference
+        self.n_neighbors_ = min(self.n_neighbors, X.shape[0] - 1)
+        # each row skips itself: leave-one-out
+        distances, indices = _nearest_distances(reference, reference, self.n_neighbors_)
+        self.neighbor_distances_ = distances.mean(axis=1)
+        log_ratios = np.log(self._ratios(distances, indices))
+        self.ratio_center_ = float(np.exp(log_ratios.mean()))
+        log_errors = np.log(np.maximum(errors, np.finfo(errors.dtype).tiny))
+        spread = _interquartile_range(log_ratios)
+        self.gamma_ = (
+            self.density_weight * _interquartile_range(log_errors) / spread if spread > 0 else 0.0
+        )
+        # the training rows' scores as predict sees them: fit_predict(X) is
+        # fit(X).predict(X), and contamination flags that share of them
+        return self._score_samples(X)
+
+    def _ratios(self, distances, indices):
+        """Mean distance to the nearest training rows over theirs to their own (as LOF's
+        density ratio; floored so that the logarithm stays finite)."""
+        local = self.neighbor_distances_[indices].mean(axis=1)
+        tiny = np.finfo(distances.dtype).tiny
+        ratios = distances.mean(axis=1) / np.maximum(local, tiny)
+        return np.maximum(ratios, RATIO_FLOOR)
+
+    def _block_factors(self, block, codes):
+        """The density factor of each row of one block (ones without a density term)."""
+        if self.density is None:
+            return np.ones(block.shape[0], dtype=block.dtype)
+        points = codes.astype(block.dtype) if self.density == "code" else block
+        distances, indices = _nearest_distances(points, self.density_reference_, self.n_neighbors_)
+        log_factors = self.gamma_ * np.log(self._ratios(distances, indices) / self.ratio_center_)
+        np.clip(log_factors, -LOG_FACTOR_LIMIT, LOG_FACTOR_LIMIT, out=log_factors)
+        return np.exp(log_factors).astype(block.dtype)
+
     # -- scores ------------------------------------------------------------------------
     def _check_input(self, X):
         check_is_fitted(self)
         return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
 
-    def _block_errors(self, block):
-        """Squared reconstruction error of each feature of each row of one block."""
+    def _block_codes_and_errors(self, block):
+        """Codes, and squared reconstruction error of each feature, of one block of rows."""
         scaled = (block - self.center_) / self.scale_
-        reconstructed = self.autoencoder_.inverse_transform(self.autoencoder_.transform(scaled))
+        codes = self.autoencoder_.transform(scaled)
+        reconstructed = self.autoencoder_.inverse_transform(codes)
         np.subtract(reconstructed, scaled, out=scaled)
-        return np.square(scaled, out=scaled)
+        return codes, np.square(scaled, out=scaled)
+
+    def _block_feature_scores(self, block):
+        """Each feature's squared error times the row's density factor, one block."""
+        codes, errors = self._block_codes_and_errors(block)
+        errors *= self._block_factors(block, codes)[:, None]
+        return errors
+
+    def _block_scores(self, block):
+        codes, errors = self._block_codes_and_errors(block)
+        return -errors.sum(axis=1) * self._block_factors(block, codes)
 
     def _score_samples(self, X):
         scores = np.empty(X.shape[0], dtype=X.dtype)
-        total = lambda block: -self._block_errors(block).sum(axis=1)  # noqa: E731
-        return map_row_blocks(total, X, scores, self.chunk_size)
+        return map_row_blocks(self._block_scores, X, scores, self.chunk_size)
+
+    def density_factors(self, X):
+        """The factor each row's reconstruction error is multiplied by.
+
+        ``(ratio / ratio_center_) ** gamma_``, with the row's density ratio (its mean
+        distance to its ``n_neighbors_`` nearest training rows over theirs): above 1
+        where normal rows are sparser than around a typical training row. All ones with
+        ``density=None``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        factors : ndarray of shape (n_samples,)
+            Non-negative, same float dtype as X; computed in blocks of ``chunk_size``
+            rows.
+        """
+        X = self._check_input(X)
+        out = np.empty(X.shape[0], dtype=X.dtype)
+
+        def block_factors(block):
+            codes = self._block_codes_and_errors(block)[0] if self.density == "code" else None
+            return self._block_factors(block, codes)
+
+        return map_row_blocks(block_factors, X, out, self.chunk_size)
 
     def feature_scores(self, X):
-        """Squared reconstruction error of each feature, in the scaled space.
+        """Squared reconstruction error of each feature, times the row's density factor.
 
         A row's features sum to its outlier score:
         ``feature_scores(X).sum(axis=1) == -score_samples(X)``, so the largest entries
-        of a row name the features that make it abnormal.
+        of a row name the features that make it abnormal. The errors are in the scaled
+        space; the density factor (:meth:`density_factors`) is one number per row, so
+        it never changes which features of a row score highest.
 
         Parameters
         ----------
@@ -336,10 +565,11 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         """
         X = self._check_input(X)
         out = np.empty(X.shape, dtype=X.dtype)
-        return map_row_blocks(self._block_errors, X, out, self.chunk_size)
+        return map_row_blocks(self._block_feature_scores, X, out, self.chunk_size)
 
     def score_samples(self, X):
-        """Opposite of the outlier score: minus the squared reconstruction error.
+        """Opposite of the outlier score: minus the squared reconstruction error times
+        the row's density factor.
 
         Parameters
         ----------

@@ -34,16 +34,26 @@ try:
         OnnxArrayFeatureExtractor,
         OnnxCast,
         OnnxDiv,
+        OnnxExp,
+        OnnxGather,
         OnnxIdentity,
         OnnxLess,
+        OnnxLessOrEqual,
+        OnnxLog,
         OnnxMatMul,
+        OnnxMax,
+        OnnxMin,
         OnnxMul,
+        OnnxNeg,
         OnnxRelu,
         OnnxReshape,
         OnnxSigmoid,
         OnnxSoftmax,
+        OnnxSqrt,
         OnnxSub,
         OnnxTanh,
+        OnnxTopK,
+        OnnxWhere,
     )
     from skl2onnx.common.data_types import Int64TensorType, guess_numpy_type
     from skl2onnx.common.shape_calculator import calculate_linear_classifier_output_shapes
@@ -147,8 +157,89 @@ def _outlier_shape_calculator(operator):
     operator.outputs[1].type.shape = [n_rows, 1]
 
 
+def _row_sum(X, n_columns, dtype, op_version, weight=1.0):
+    """``weight *`` the row sums of X, (N, 1), as a product with a column of ``weight``:
+    one node whatever the opset (ReduceSum moved its axes to an input in opset 13)."""
+    return OnnxMatMul(X, np.full((n_columns, 1), weight, dtype=dtype), op_version=op_version)
+
+
+def _outlier_density_factor(detector, points, dtype, op_version):
+    """The detector's density factor, (N, 1): ``(ratio / ratio_center_) ** gamma_``, the
+    row's mean distance to its nearest training rows (or codes) over theirs."""
+    from ._outlier import (
+        DUPLICATE_TOLERANCE,
+        LOG_FACTOR_LIMIT,
+        RATIO_FLOOR,
+        SKIPPED_SQUARED_DISTANCE,
+    )
+
+    reference = detector.density_reference_.astype(dtype)
+    k = detector.n_neighbors_
+    # squared distances |q|^2 - 2 q.r + |r|^2 to every training row, as the fit computes
+    cross = OnnxMul(
+        OnnxMatMul(points, np.ascontiguousarray(reference.T), op_version=op_version),
+        np.array([-2], dtype=dtype),
+        op_version=op_version,
+    )
+    norms = _row_sum(
+        OnnxMul(points, points, op_version=op_version), reference.shape[1], dtype, op_version
+    )
+    reference_norms = np.einsum("ij,ij->i", reference, reference)[None, :]
+    squared = OnnxAdd(
+        OnnxAdd(cross, norms, op_version=op_version), reference_norms, op_version=op_version
+    )
+    # a duplicate of a training row skips it, as the detector does
+    rounding = np.array([DUPLICATE_TOLERANCE * np.finfo(dtype).eps], dtype=dtype)
+    duplicate = OnnxLessOrEqual(
+        squared,
+        OnnxMul(
+            OnnxAdd(norms, reference_norms, op_version=op_version),
+            rounding,
+            op_version=op_version,
+        ),
+        op_version=op_version,
+    )
+    squared = OnnxWhere(
+        duplicate,
+        np.array([SKIPPED_SQUARED_DISTANCE], dtype=dtype),
+        squared,
+        op_version=op_version,
+    )
+    # the k smallest: TopK of the opposite (largest=1 in every opset that has TopK)
+    nearest = OnnxTopK(
+        OnnxNeg(squared, op_version=op_version),
+        np.array([k], dtype=np.int64),
+        op_version=op_version,
+    )
+    distances = OnnxSqrt(OnnxNeg(nearest[0], op_version=op_version), op_version=op_version)
+    mean_distance = _row_sum(distances, k, dtype, op_version, weight=1.0 / k)
+    neighbours = OnnxGather(
+        detector.neighbor_distances_.astype(dtype), nearest[1], op_version=op_version
+    )
+    local = _row_sum(neighbours, k, dtype, op_version, weight=1.0 / k)
+    tiny = np.array([np.finfo(dtype).tiny], dtype=dtype)
+    ratio = OnnxMax(
+        OnnxDiv(mean_distance, OnnxMax(local, tiny, op_version=op_version), op_version=op_version),
+        np.array([RATIO_FLOOR], dtype=dtype),
+        op_version=op_version,
+    )
+    log_factor = OnnxMul(
+        OnnxLog(
+            OnnxDiv(ratio, np.array([detector.ratio_center_], dtype=dtype), op_version=op_version),
+            op_version=op_version,
+        ),
+        np.array([detector.gamma_], dtype=dtype),
+        op_version=op_version,
+    )
+    limit = np.array([LOG_FACTOR_LIMIT], dtype=dtype)
+    clipped = OnnxMin(
+        OnnxMax(log_factor, -limit, op_version=op_version), limit, op_version=op_version
+    )
+    return OnnxExp(clipped, op_version=op_version)
+
+
 def _outlier_converter(scope, operator, container):
-    """``predict`` and ``decision_function``: -sum_j (g(f(x~)) - x~)_j^2 - offset_."""
+    """``predict`` and ``decision_function``: -sum_j (g(f(x~)) - x~)_j^2 * factor - offset_."""
     detector = operator.raw_operator
     op_version = container.target_opset
     X = operator.inputs[0]
@@ -159,15 +250,15 @@ def _outlier_converter(scope, operator, container):
         op_version=op_version,
     )
     autoencoder = detector.autoencoder_
-    reconstruction = _decode(
-        autoencoder, _encode(autoencoder, scaled, dtype, op_version), dtype, op_version
-    )
+    codes = _encode(autoencoder, scaled, dtype, op_version)
+    reconstruction = _decode(autoencoder, codes, dtype, op_version)
     residual = OnnxSub(reconstruction, scaled, op_version=op_version)
     squared = OnnxMul(residual, residual, op_version=op_version)
-    # the row sum as a product with ones: one node whatever the opset (ReduceSum moved its
-    # axes to an input in opset 13)
-    ones = np.ones((detector.n_features_in_, 1), dtype=dtype)
-    error = OnnxMatMul(squared, ones, op_version=op_version)
+    error = _row_sum(squared, detector.n_features_in_, dtype, op_version)
+    if detector.density is not None:
+        points = codes if detector.density == "code" else X
+        factor = _outlier_density_factor(detector, points, dtype, op_version)
+        error = OnnxMul(error, factor, op_version=op_version)
     decision = OnnxSub(
         np.array([-detector.offset_], dtype=dtype),
         error,

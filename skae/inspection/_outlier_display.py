@@ -13,7 +13,10 @@ class OutlierExplanationDisplay:
     For images (``kind="image"``) three panels: the input, the detector's reconstruction
     (in the input's units) and the error map, the row's
     :meth:`~skae.AutoencoderOutlierDetector.feature_scores` as an image; they sum to the
-    row's outlier score. For tabular rows (``kind="bar"``) the features with the largest
+    row's outlier score. They are the squared errors of the reconstruction times the
+    row's density factor (one number per row, shown in the title), so the map shows
+    where the reconstruction fails and the factor how sparse the normal rows are around
+    the row. For tabular rows (``kind="bar"``) the features with the largest
     scores as horizontal bars.
 
     Parameters
@@ -26,6 +29,9 @@ class OutlierExplanationDisplay:
         Its per-feature scores.
     outlier_score : float
         Their sum, ``-score_samples`` of the row (PyOD's sign: higher is more abnormal).
+    density_factor : float, default=1.0
+        The row's :meth:`~skae.AutoencoderOutlierDetector.density_factors`: the feature
+        scores are its squared errors times this factor.
     kind : {"image", "bar"}, default="image"
     image_shape : tuple of two ints or None, default=None
         Shape of the row as an image; None for a square ``n_features``.
@@ -59,6 +65,7 @@ class OutlierExplanationDisplay:
         feature_scores,
         outlier_score,
         *,
+        density_factor=1.0,
         kind="image",
         image_shape=None,
         feature_names=None,
@@ -67,6 +74,7 @@ class OutlierExplanationDisplay:
         self.reconstruction = reconstruction
         self.feature_scores = feature_scores
         self.outlier_score = outlier_score
+        self.density_factor = density_factor
         self.kind = kind
         self.image_shape = image_shape
         self.feature_names = feature_names
@@ -106,11 +114,17 @@ class OutlierExplanationDisplay:
             reconstruction,
             scores,
             float(scores.sum()),
+            density_factor=float(detector.density_factors(row)[0]),
             kind=kind,
             image_shape=image_shape,
             feature_names=getattr(detector, "feature_names_in_", None),
         )
         return display.plot(ax=ax, n_features=n_features, cmap=cmap)
+
+    def _factor_label(self):
+        if self.density_factor == 1.0:
+            return ""
+        return f"\nsquared errors x density factor {self.density_factor:.3g}"
 
     def plot(self, ax=None, *, n_features=10, cmap="gray"):
         """Draw the explanation.
@@ -147,8 +161,13 @@ class OutlierExplanationDisplay:
             ax[1].imshow(recon, cmap=cmap, vmin=vmin, vmax=vmax)
             ax[1].set_title("reconstruction", fontsize="small")
             image = ax[2].imshow(scores.reshape(shape), cmap="magma")
-            ax[2].set_title(f"feature scores (sum {self.outlier_score:.3g})", fontsize="small")
-            ax[2].figure.colorbar(image, ax=ax[2], fraction=0.046, pad=0.04)
+            ax[2].set_title(
+                f"feature scores (sum {self.outlier_score:.3g}){self._factor_label()}",
+                fontsize="small",
+            )
+            # tick labels with their own exponent: a shared offset label ("1e6") would sit
+            # on the title's second line
+            ax[2].figure.colorbar(image, ax=ax[2], fraction=0.046, pad=0.04, format="%.2g")
             for axis in ax:
                 axis.set_axis_off()
         else:
@@ -160,7 +179,9 @@ class OutlierExplanationDisplay:
             )
             ax[0].barh(np.arange(top.size), scores[top])
             ax[0].set_yticks(np.arange(top.size), labels=names)
-            ax[0].set_xlabel("feature score (squared error, scaled units)")
-            ax[0].set_title(f"outlier score {self.outlier_score:.3g}", fontsize="small")
+            ax[0].set_xlabel("feature score (squared error, scaled units, x density factor)")
+            ax[0].set_title(
+                f"outlier score {self.outlier_score:.3g}{self._factor_label()}", fontsize="small"
+            )
         self.ax_, self.figure_ = ax, ax[0].figure
         return self
