@@ -29,7 +29,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import restore_on_error
+from ._base import nested_fit, restore_on_error, warn_interrupted_before_fitting
 from ._denoising import DenoisingAutoencoder
 from ._persistence import PersistenceMixin
 from .utils._blocks import map_row_blocks
@@ -225,6 +225,9 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         If not None, seeds every ``random_state`` of the autoencoder (each step of a
         ``StackedAutoencoder`` too), so that a fit is reproducible. None leaves the
         autoencoder's own seeds as they are.
+    callbacks : list of callbacks or None, default=None
+        Called while the autoencoder trains (see :mod:`skae.callbacks`: a progress bar,
+        checkpoints that resume a killed fit), as if they were its own.
 
     Attributes
     ----------
@@ -304,6 +307,7 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
         "chunk_size": [Interval(Integral, 1, None, closed="left"), None],
         "random_state": ["random_state"],
+        "callbacks": [list, None],
     }
 
     def __init__(
@@ -318,6 +322,7 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         n_neighbors=100,
         chunk_size=4096,
         random_state=None,
+        callbacks=None,
     ):
         self.autoencoder = autoencoder
         self.contamination = contamination
@@ -328,6 +333,7 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         self.n_neighbors = n_neighbors
         self.chunk_size = chunk_size
         self.random_state = random_state
+        self.callbacks = callbacks
 
     # -- fitting -----------------------------------------------------------------------
     def _default_autoencoder(self, n_samples, n_features):
@@ -423,7 +429,13 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
             if self.autoencoder is None:
                 # the default's epoch budget is chosen, not a sign of failure
                 warnings.simplefilter("ignore", ConvergenceWarning)
-            autoencoder.fit((X - center) / scale)
+            try:
+                with nested_fit(autoencoder, "autoencoder__", owner=self):
+                    autoencoder.fit((X - center) / scale)
+            except KeyboardInterrupt:
+                # a threshold from a half-trained autoencoder is not what was asked for
+                warn_interrupted_before_fitting(self, "the autoencoder's training")
+                raise
         self.center_, self.scale_, self.autoencoder_ = center, scale, autoencoder
         scores = self._fit_density(X)
         if self.contamination == "auto":

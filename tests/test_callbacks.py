@@ -373,3 +373,17 @@ def test_epoch_score_scores_the_layers_of_a_stack_only_when_asked(digits, phases
     assert all("error" in entry for entry in stack.history_)
     layer_scored = ["error" in entry for ae in stack.autoencoders_ for entry in ae.history_]
     assert layer_scored == [phases == "all"] * 3
+
+
+def test_the_outlier_detector_passes_its_callbacks_to_its_autoencoder(digits):
+    from skae import AutoencoderOutlierDetector
+
+    recorder = Recorder()
+    detector = AutoencoderOutlierDetector(
+        DenoisingAutoencoder(8, solver="adam", max_iter=3), random_state=0, callbacks=[recorder]
+    )
+    with pytest.warns(ConvergenceWarning, match="autoencoder__max_iter"):
+        detector.fit(digits[0])
+    assert recorder.events[0][:2] == ("begin", "autoencoder__fit")
+    assert [event[2] for event in recorder.events if event[0] == "epoch"] == [1, 2, 3]
+    assert detector.autoencoder_.callbacks is None  # the fitted copy keeps none of them

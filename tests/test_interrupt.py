@@ -155,3 +155,29 @@ def test_classifier_interrupted_while_fine_tuning_keeps_it(X, monkeypatch):
     with pytest.warns(UserWarning, match="interrupted"):
         clf.fit(X, y)
     assert clf.n_iter_ == 2 and clf.predict(X[:3]).shape == (3,)
+
+
+def test_detector_interrupted_while_its_autoencoder_trains_is_left_as_it_was(X, monkeypatch):
+    from skae import AutoencoderOutlierDetector
+
+    detector = AutoencoderOutlierDetector(DenoisingAutoencoder(**MINIBATCH), random_state=0)
+    detector.set_params(autoencoder__max_iter=5)
+    interrupt_at_call(monkeypatch, 4 * 2 + 1)  # in the third epoch
+    with pytest.warns(UserWarning, match="interrupted by the user during the autoencoder"):
+        with pytest.raises(KeyboardInterrupt):
+            detector.fit(X)
+    assert not hasattr(detector, "autoencoder_") and not hasattr(detector, "offset_")
+
+
+def test_stack_interrupted_while_pretraining_says_which_layer(X, monkeypatch):
+    stack = StackedAutoencoder(
+        [("ae1", DenoisingAutoencoder(**MINIBATCH)), ("ae2", SparseAutoencoder(4))],
+        random_state=0,
+    )
+    interrupt_at_call(monkeypatch, 4 * 2 + 1)
+    with pytest.warns(UserWarning, match="greedy pretraining of step 'ae1'") as record:
+        with pytest.raises(KeyboardInterrupt):
+            stack.fit(X)
+    assert not hasattr(stack, "autoencoders_")
+    # the layer's own "interrupted" warning is left to the stack: one warning, not two
+    assert sum("interrupted" in str(w.message) for w in record) == 1
