@@ -212,9 +212,9 @@ def test_auto_picks_the_kernels_at_every_blas_thread_count(accelerator, blas_thr
 
 
 def test_the_kernels_start_no_thread_pool(accelerator):
-    # issue 21: threaded kernels (Numba's parallel=True) queue behind OpenBLAS's
-    # busy-waiting workers and made the 2-thread epoch twice as slow as NumPy's; a
-    # kernel compiled threaded again would start Numba's thread pool here
+    # issue 21: threaded kernels (Numba's parallel=True) shared the cores with spinning
+    # BLAS and OpenMP workers and made the 2-thread epoch up to twice as slow as NumPy's;
+    # a kernel compiled threaded again would start Numba's thread pool here
     from numba.np.ufunc import parallel
 
     from skae._core import _numba

@@ -19,12 +19,14 @@ The choice, from the environment variable ``SKAE_ACCELERATOR`` at import, or fro
 - ``"numpy"``: NumPy only.
 
 Threads: the kernels run on the calling thread only, whatever the BLAS thread count. The
-BLAS products of a batch are what uses the cores; OpenBLAS's workers busy-wait between
-products, and a threaded kernel that has to share the cores with them made the 2-thread
-epoch twice as slow as the NumPy path (issue 21, :mod:`skae._core._numba`). So
-``auto`` picks the same kernels at one thread and at many, and the results never depend
-on the number of threads. No thread pool is started, so a process forked after the
-kernels ran (multiprocessing's default on Linux) uses them as well.
+BLAS products of a batch are what uses the cores; between products OpenBLAS's workers
+busy-wait, and threaded kernels that had to share the cores with them (and with their
+own OpenMP workers, spinning when another library's OpenMP runtime was loaded first)
+made the 2-thread epoch up to twice as slow as the NumPy path (issue 21,
+:mod:`skae._core._numba`). So ``auto`` picks the same kernels at one thread and at many,
+and the results never depend on the number of threads. No thread pool is started, so a
+process forked after the kernels ran (multiprocessing's default on Linux) uses them as
+well.
 """
 
 import importlib.util

@@ -9,14 +9,15 @@ Imported only through :func:`skae._core._fast.kernels`, which checks that the ar
 C-contiguous and of one float dtype. ``cache=True`` compiles each kernel once per
 machine and dtype (a few seconds in all, the first time) and loads it afterwards.
 
-One thread, on purpose (issue 21). The kernels run between the BLAS products of a batch,
-and after each product OpenBLAS's worker threads busy-wait (about 80 ms of user time,
-without yielding) on every other core for the next one. A threaded kernel's extra
-threads then queue behind those spinning workers, and its join waits for the slowest:
-measured on 2 cores at 2 BLAS threads, an epoch of the deep classifier with threaded
-kernels took twice as long as the NumPy path (8.3 s against 4.2 s, quiet machine) and
-several times as long on a busy one (benchmarks/results/bench_*.md, docs/performance.md).
-On one thread the fused passes save the memory traffic and never meet the BLAS threads.
+One thread, on purpose (issue 21). The kernels run between the BLAS products of a batch.
+Threaded (``parallel=True``), they shared the cores with threads that spin: OpenBLAS's
+workers busy-wait after each product for the next one, and Numba's own OpenMP workers
+spin between kernels wherever another library's ``libgomp.so.1`` (PyTorch's) was loaded
+first with the default wait policy. Measured at 2 BLAS threads on 2 cores: the deep
+classifier's epoch took twice as long as the NumPy path with ``torch`` imported or with
+another process on a core, and gained nothing on a quiet machine without it
+(docs/performance.md). On one thread the fused passes save the memory traffic and meet
+no other thread.
 
 Not compiled, measured slower or no faster: the activations themselves (Numba's ``tanh``
 and ``exp`` are scalar library calls, 5 to 20 times slower than NumPy's vectorised ones:
