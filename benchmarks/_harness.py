@@ -543,8 +543,8 @@ def accelerator_line():
     import numba
 
     return (
-        f"skae accelerator: {get_accelerator()} (Numba {numba.__version__}, threading layer "
-        f"chosen at first use; compiled kernels for arrays of >= {MIN_ELEMENTS} elements); "
+        f"skae accelerator: {get_accelerator()} (Numba {numba.__version__}; compiled kernels, "
+        f"on the calling thread, for arrays of >= {MIN_ELEMENTS} elements); "
         "rows marked `NumPy path` run with the accelerator off"
     )
 
@@ -659,8 +659,8 @@ def thread_report(scaling, pairs):
         "## Scaling with threads (medians)",
         "",
         "Each thread count is its own round-robin run (BLAS threads through threadpoolctl, "
-        "PyTorch's through `torch.set_num_threads`, skae's compiled kernels follow the "
-        "BLAS count). The serial share is Amdahl's `S / T` at the largest count, with "
+        "PyTorch's through `torch.set_num_threads`; skae's compiled kernels run on one "
+        "thread at every count). The serial share is Amdahl's `S / T` at the largest count, with "
         "`T(n) = S + P / n` fitted to the smallest and largest counts.",
         "",
         scaling.table(),

@@ -11,7 +11,7 @@ weight decay 1e-4, Adam (learning rate 1e-3), minibatches of 200 (the estimator'
 It times one epoch of
 
 - skae: ``AutoencoderClassifier(..., pretrain=False, max_iter=1).fit(X, y)``, and the
-  same network trained by the core loop ``train_minibatch`` alone;
+  same network trained by the core loop (the engine ``train``) alone;
 - the floor: the 8 matrix products per batch of the forward and backward passes of the
   same shapes, timed alone;
 - scikit-learn's ``MLPClassifier`` with the same layers, activation, solver and batch;
@@ -63,7 +63,14 @@ from _harness import (  # noqa: E402
 )
 
 from skae import AutoencoderClassifier, SparseAutoencoder, StackedAutoencoder  # noqa: E402
-from skae._core import TrainingHistory, train_minibatch  # noqa: E402
+from skae._core import (  # noqa: E402
+    Layer,
+    Network,
+    SolverSettings,
+    TrainingData,
+    TrainingHistory,
+    train,
+)
 from skae._core.optimizers import Adam  # noqa: E402
 
 DEFAULT_OUTPUT = RESULTS / "bench_deep.md"
@@ -121,39 +128,38 @@ def skae_fit(data):
 
 
 def _network_and_target(X, y):
-    """The estimator's own network (its ``_network``) and one-hot float32 target."""
-    estimator = classifier(pretrain=False)
-    specs = estimator._layer_specs(estimator.autoencoder)
-    network = estimator._network(specs, X.shape[1], N_CLASSES, X.dtype)
+    """The classifier's network, built from the core's layers as the estimator builds
+    it (sigmoid layers and a softmax, each with weight decay), and the one-hot target."""
+    sizes = layer_sizes(X.shape[1])
+    layers = [
+        Layer(n_in, n_out, "sigmoid" if n_out != N_CLASSES else "softmax", alpha=ALPHA)
+        for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True)
+    ]
+    network = Network(layers, "log_loss", n_encoder_layers=len(HIDDEN), dtype=X.dtype)
     target = np.zeros((X.shape[0], N_CLASSES), dtype=X.dtype)
     target[np.arange(X.shape[0]), y] = 1
     return network, target
 
 
 def one_epoch(network, X, target):
-    """One epoch of ``train_minibatch`` from the network's seeded random start; the history."""
+    """One epoch of the training engine ``train`` (no callbacks) from the seeded start."""
     rng = np.random.default_rng(0)
     theta = network.init_params(rng)
     history = TrainingHistory()
-    train_minibatch(
-        network,
-        theta,
-        X,
+    settings = SolverSettings(
         solver="adam",
-        learning_rate=LEARNING_RATE,
-        batch_size=BATCH_SIZE,
         max_iter=1,
         tol=1e-4,
         n_iter_no_change=10,
-        history=history,
-        rng=rng,
-        target=target,
+        learning_rate=LEARNING_RATE,
+        batch_size=BATCH_SIZE,
     )
+    train(network, theta, TrainingData(X, target=target), settings, history=history, rng=rng)
     return history
 
 
 def skae_core(data):
-    """One epoch of the core loop ``train_minibatch`` on the estimator's network."""
+    """One epoch of the core loop (the engine ``train``) on the estimator's network."""
     X, y = data
     network, target = _network_and_target(X, y)
 
@@ -323,7 +329,7 @@ def main(argv=None):
                     numpy_path(skae_fit),
                     "data",
                 ),
-                "skae_core": ("skae core: train_minibatch, 1 epoch", skae_core, "data"),
+                "skae_core": ("skae core: train, 1 epoch", skae_core, "data"),
                 "part_objective": ("part: objective on each batch", part_objective, "data"),
                 "part_adam": ("part: Adam.step per batch", part_adam, "data"),
                 "mlp": ("MLPClassifier adam, 1 epoch", mlp_fit, "data"),

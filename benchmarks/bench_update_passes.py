@@ -15,7 +15,7 @@ parameters). Part 1, each update alone, side by side in one run, interleaved:
   a scratch buffer, then ``+=``) against one BLAS ``axpy`` (in place, one pass), which
   OpenBLAS runs on its threads.
 
-Part 2, in the training loop: one epoch of the core loop ``train_minibatch`` on that
+Part 2, in the training loop: one epoch of the core loop (the engine ``train``) on that
 network (``bench_deep.py``'s "skae core" row) as skae runs it, against the same epoch
 with
 

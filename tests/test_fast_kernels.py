@@ -202,31 +202,57 @@ def test_environment_variable(monkeypatch, value):
         set_accelerator(previous)
 
 
-def test_threads_follow_the_blas_limit(accelerator):
-    large = np.zeros(_fast.PARALLEL_ELEMENTS, dtype=np.float32)
-    with threadpool_limits(limits=1, user_api="blas"):
-        accelerator("numba", _fast.kernels, large)
-        assert numba.get_num_threads() == 1
-    accelerator("numba", _fast.kernels, large)
-    blas = max(lib.num_threads for lib in _fast._blas)
-    assert numba.get_num_threads() == min(blas, numba.config.NUMBA_NUM_THREADS)
-    accelerator("numba", _fast.kernels, large[:10])  # small arrays: one thread
-    assert numba.get_num_threads() == 1
+@pytest.mark.parametrize("blas_threads", [1, 2])
+def test_auto_picks_the_kernels_at_every_blas_thread_count(accelerator, blas_threads):
+    # the kernels run on the calling thread, so they never compete with BLAS's threads:
+    # "auto" has no reason to fall back to NumPy when BLAS runs on several
+    big = np.zeros(_fast.MIN_ELEMENTS, dtype=np.float32)
+    with threadpool_limits(limits=blas_threads, user_api="blas"):
+        assert accelerator("auto", _fast.kernels, big) is _fast._load()
 
 
-def test_a_forked_child_falls_back_to_numpy(accelerator):
-    # GNU OpenMP is not fork-safe: a child forked after the kernels ran must not use them
+def test_the_kernels_start_no_thread_pool(accelerator):
+    # issue 21: threaded kernels (Numba's parallel=True) shared the cores with spinning
+    # BLAS and OpenMP workers and made the 2-thread epoch up to twice as slow as NumPy's;
+    # a kernel compiled threaded again would start Numba's thread pool here
+    from numba.np.ufunc import parallel
+
+    from skae._core import _numba
+
+    dispatchers = [
+        v for v in vars(_numba).values() if isinstance(v, numba.core.dispatcher.Dispatcher)
+    ]
+    assert dispatchers
+    for dispatcher in dispatchers:
+        assert not dispatcher.targetoptions.get("parallel"), dispatcher.__name__
+    X = np.random.default_rng(0).random((60, 1200)).astype(np.float32)
+    with threadpool_limits(limits=2, user_api="blas"):
+        accelerator("auto", SparseAutoencoder(60, solver="adam", max_iter=2).fit, X)
+    assert not parallel._is_initialized
+
+
+def test_a_forked_child_uses_the_kernels(accelerator):
+    # no thread pool, so nothing that a fork breaks: a child forked after the kernels
+    # ran (multiprocessing's default on Linux) runs them, with the same results
     import multiprocessing
 
-    accelerator("numba", _fast.kernels, np.zeros(8))  # the kernels are loaded here
+    params, grad = random(1000, np.float32, 1), random(1000, np.float32, 2)
+    accelerator("numba", Adam(params.copy()).step, grad)  # the kernels are loaded here
+    expected = params.copy()
+    accelerator("numpy", Adam(expected).step, grad)
     context = multiprocessing.get_context("fork")
     with context.Pool(1) as pool:
-        assert pool.apply(_kernels_in_child) is None
+        # a hang guard, not a time limit: a child that inherited a thread pool would hang
+        used, result = pool.apply_async(_adam_in_child, (params, grad)).get(timeout=120)
+    assert used
+    np.testing.assert_array_equal(result, expected)
 
 
-def _kernels_in_child():
+def _adam_in_child(params, grad):
     set_accelerator("numba")
-    return _fast.kernels(np.zeros(8))
+    used = _fast.kernels(params) is not None
+    Adam(params).step(grad)
+    return used, params
 
 
 # -- whole networks and fits -----------------------------------------------------------

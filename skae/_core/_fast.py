@@ -2,52 +2,45 @@
 
 The NumPy functions of ``_core`` are the reference implementation: they state the seeds'
 formulas and run wherever skae runs. Where the optional extra ``skae[fast]`` is installed
-(Numba), a few of them hand their work to a compiled, multi-threaded kernel of
-:mod:`skae._core._numba` that does the same arithmetic in the same order in one pass
-over memory instead of several, so the results are bit-identical. Each NumPy function
-that has such a kernel asks :func:`kernels` first, in one line, and falls through to its
-own formula when it gets None.
+(Numba), a few of them hand their work to a compiled kernel of :mod:`skae._core._numba`
+that does the same arithmetic in the same order in one pass over memory instead of
+several, so the results are bit-identical. Each NumPy function that has such a kernel
+asks :func:`kernels` first, in one line, and falls through to its own formula when it
+gets None.
 
 The choice, from the environment variable ``SKAE_ACCELERATOR`` at import, or from
 :func:`set_accelerator` at any time:
 
 - ``"auto"`` (the default): the compiled kernels where Numba is importable, for arrays
-  of at least ``MIN_ELEMENTS`` elements. Smaller arrays gain nothing from threads and
-  would only pay the first call's compilation (once per machine: ``cache=True``).
+  of at least ``MIN_ELEMENTS`` elements, at every BLAS thread count. A small fit keeps
+  NumPy and never pays Numba's import and the kernels' loading (about a second in a new
+  process) or their first compilation (once per machine: ``cache=True``).
 - ``"numba"``: the compiled kernels for arrays of every size (an error without Numba).
 - ``"numpy"``: NumPy only.
 
-Threads: a kernel over at least ``PARALLEL_ELEMENTS`` elements (the optimiser's update,
-the weight decay of a large layer) runs on as many threads as the BLAS products
-(threadpoolctl's count of the BLAS libraries, so ``threadpoolctl.threadpool_limits`` and
-``OPENBLAS_NUM_THREADS`` hold them too), at most Numba's own ``NUMBA_NUM_THREADS``;
-smaller ones run on one thread.
-Numba's OpenMP threads wait passively between kernels (``OMP_WAIT_POLICY=PASSIVE`` while
-its OpenMP runtime starts, unless the user set a policy): the kernels alternate with the
-BLAS products many times a batch, and OpenMP's default spinning after each kernel takes
-the cores that OpenBLAS's threads need next (measured: an epoch twice as long on a busy
-2-core machine, and twice the CPU time).
+Threads: the kernels run on the calling thread only, whatever the BLAS thread count. The
+BLAS products of a batch are what uses the cores; between products OpenBLAS's workers
+busy-wait, and threaded kernels that had to share the cores with them (and with their
+own OpenMP workers, spinning when another library's OpenMP runtime was loaded first)
+made the 2-thread epoch up to twice as slow as the NumPy path (issue 21,
+:mod:`skae._core._numba`). So ``auto`` picks the same kernels at one thread and at many,
+and the results never depend on the number of threads. No thread pool is started, so a
+process forked after the kernels ran (multiprocessing's default on Linux) uses them as
+well.
 """
 
 import importlib.util
 import os
-import threading
 import warnings
 
 ENVIRONMENT_VARIABLE = "SKAE_ACCELERATOR"
 CHOICES = ("auto", "numba", "numpy")
-# below this many elements "auto" keeps NumPy: 2**16 float32 are 256 kB
+# below this many elements "auto" keeps NumPy: 2**16 float32 are 256 kB; a fit with
+# smaller arrays is short, and Numba's import would be a large part of it
 MIN_ELEMENTS = 1 << 16
-# below this many elements a kernel runs on one thread: each threaded kernel is a
-# fork and a join, which costs more than it saves on a small array (and on a busy
-# machine a join waits for a descheduled thread)
-PARALLEL_ELEMENTS = 1 << 18
 
 _choice = "auto"
 _module = None  # skae._core._numba once loaded
-_blas = None  # threadpoolctl's BLAS controllers, read for the thread count
-_threads = threading.local()  # the count last given to Numba by this thread (its own)
-_forked = False  # in a child forked after the kernels loaded: NumPy only (see _after_fork)
 
 
 def numba_available():
@@ -103,54 +96,11 @@ def get_accelerator():
 
 
 def _load():
-    global _module, _blas
+    global _module
     from . import _numba
 
-    # Numba's OpenMP runtime reads its wait policy when its first kernel starts it; set
-    # it for that moment only (our own OpenMP runtime: scikit-learn's is another copy)
-    user_policy = any(v in os.environ for v in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT"))
-    if not user_policy:
-        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
-    try:
-        _numba.start_threads()
-    finally:
-        if not user_policy:
-            del os.environ["OMP_WAIT_POLICY"]
-
-    try:
-        from threadpoolctl import ThreadpoolController
-
-        _blas = ThreadpoolController().select(user_api="blas").lib_controllers
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        _blas = []
     _module = _numba
     return _numba
-
-
-def _match_blas_threads(numba_module, n_elements):
-    # as many threads as the BLAS products: threadpool_limits(1) in a joblib worker, or
-    # OPENBLAS_NUM_THREADS=1, holds the kernels to one thread too
-    n = 1
-    if n_elements >= PARALLEL_ELEMENTS:
-        n = max((lib.num_threads for lib in _blas), default=numba_module.config.NUMBA_NUM_THREADS)
-        n = max(1, min(n, numba_module.config.NUMBA_NUM_THREADS))
-    # numba.set_num_threads is per calling thread, and asking Numba costs more than a
-    # kernel on a small array: remember what this thread last set
-    if getattr(_threads, "n", None) != n:
-        numba_module.set_num_threads(n)
-        _threads.n = n
-
-
-def _after_fork():
-    # GNU OpenMP is not fork-safe: a child forked after Numba's OpenMP threads started
-    # would abort at its first threaded kernel (multiprocessing's default on Linux)
-    global _forked
-    if _module is not None:
-        _forked = True
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork)
 
 
 def kernels(*arrays):
@@ -159,7 +109,7 @@ def kernels(*arrays):
     The kernels take C-contiguous float32 or float64 arrays of one dtype; "auto" leaves
     arrays below ``MIN_ELEMENTS`` elements (the first array's size) to NumPy.
     """
-    if _choice == "numpy" or (_choice == "auto" and arrays[0].size < MIN_ELEMENTS) or _forked:
+    if _choice == "numpy" or (_choice == "auto" and arrays[0].size < MIN_ELEMENTS):
         return None
     dtype = arrays[0].dtype
     for a in arrays:
@@ -172,7 +122,6 @@ def kernels(*arrays):
         if _choice == "auto" and not numba_available():
             return None
         module = _load()
-    _match_blas_threads(module.numba, arrays[0].size)
     return module
 
 

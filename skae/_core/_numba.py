@@ -1,39 +1,43 @@
-"""Compiled, multi-threaded kernels (Numba) for the elementwise work of an epoch.
+"""Compiled kernels (Numba) for the elementwise work of an epoch, on the calling thread.
 
 Each kernel does the work of the NumPy function named in its docstring (the reference,
-which states the formula) with the same arithmetic in the same order, in one threaded
-pass over memory instead of one pass per ufunc: its results are bit-identical. Constants
-are cast to the arrays' dtype first, as NumPy does with Python floats, so float32 stays
-float32. No kernel reduces (sums), so the results do not depend on the number of
-threads.
+which states the formula) with the same arithmetic in the same order, in one pass over
+memory instead of one pass per ufunc: its results are bit-identical. Constants are cast
+to the arrays' dtype first, as NumPy does with Python floats, so float32 stays float32.
 
 Imported only through :func:`skae._core._fast.kernels`, which checks that the arrays are
 C-contiguous and of one float dtype. ``cache=True`` compiles each kernel once per
 machine and dtype (a few seconds in all, the first time) and loads it afterwards.
 
-Not compiled, measured slower: the activations themselves (Numba's ``tanh`` and ``exp``
-are scalar library calls, 5 to 20 times slower than NumPy's vectorised ones: 6.6 ms
-against 0.29 ms for a 200 x 1000 sigmoid), and the bias gradient's column sums
+One thread, on purpose (issue 21). The kernels run between the BLAS products of a batch.
+Threaded (``parallel=True``), they shared the cores with threads that spin: OpenBLAS's
+workers busy-wait after each product for the next one, and Numba's own OpenMP workers
+spin between kernels wherever another library's ``libgomp.so.1`` (PyTorch's) was loaded
+first with the default wait policy. Measured at 2 BLAS threads on 2 cores: the deep
+classifier's epoch took twice as long as the NumPy path with ``torch`` imported or with
+another process on a core, and gained nothing on a quiet machine without it
+(docs/performance.md). On one thread the fused passes save the memory traffic and meet
+no other thread.
+
+Not compiled, measured slower or no faster: the activations themselves (Numba's ``tanh``
+and ``exp`` are scalar library calls, 5 to 20 times slower than NumPy's vectorised ones:
+6.6 ms against 0.29 ms for a 200 x 1000 sigmoid), the bias gradient's column sums
 (``np.sum(axis=0)`` adds whole rows with SIMD: 25 us against 117 us for a column-blocked
-kernel on 200 x 1000, one thread).
+kernel on 200 x 1000), and a mask product ``a * b`` (one pass either way: 30 us both on
+200 x 1000).
 """
 
 import numba
 import numpy as np
-from numba import prange
 
-# error_model="numpy": x / 0 gives inf or nan as in NumPy, not ZeroDivisionError
-_jit = numba.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
-
-
-def start_threads():
-    """Start Numba's thread pool (one small kernel), e.g. under a chosen wait policy."""
-    _add_scaled(np.zeros(2), 0.0, np.zeros(2))
+# error_model="numpy": x / 0 gives inf or nan as in NumPy, not ZeroDivisionError;
+# no parallel=True: see the module's docstring
+_jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 
 
 @_jit
 def _adam(grad, m, v, params, beta_1, beta_2, step_size, epsilon):
-    for i in prange(params.size):
+    for i in range(params.size):
         g = grad[i]
         m_i = m[i] * beta_1 + g
         v_i = v[i] * beta_2 + g * g
@@ -50,7 +54,7 @@ def adam_update(grad, m, v, params, beta_1, beta_2, step_size, epsilon):
 
 @_jit
 def _sgd(grad, velocity, params, learning_rate, momentum):
-    for i in prange(params.size):
+    for i in range(params.size):
         step = grad[i] * learning_rate
         v_i = velocity[i] * momentum - step
         velocity[i] = v_i
@@ -65,20 +69,20 @@ def sgd_update(grad, velocity, params, learning_rate, momentum):
 
 @_jit
 def _sigmoid_derivative(a, delta, one):
-    for i in prange(delta.size):
+    for i in range(delta.size):
         delta[i] *= (one - a[i]) * a[i]
 
 
 @_jit
 def _tanh_derivative(a, delta, one):
-    for i in prange(delta.size):
+    for i in range(delta.size):
         delta[i] *= one - a[i] * a[i]
 
 
 @_jit
 def _relu_derivative(a, delta, one):
     zero = one - one
-    for i in prange(delta.size):
+    for i in range(delta.size):
         delta[i] *= one if a[i] > zero else zero
 
 
@@ -100,7 +104,7 @@ def relu_derivative(a, delta):
 @_jit
 def _add_rows(z, bias):
     n_rows, n_columns = z.shape
-    for i in prange(n_rows):
+    for i in range(n_rows):
         for j in range(n_columns):
             z[i, j] += bias[j]
 
@@ -112,21 +116,10 @@ def add_bias(z, bias):
 
 @_jit
 def _add_scaled(x, scale, dest):
-    for i in prange(dest.size):
+    for i in range(dest.size):
         dest[i] += x[i] * scale
 
 
 def add_scaled(x, scale, dest):
     """``penalties.weight_decay``'s gradient: ``dest += x * scale``."""
     _add_scaled(x.reshape(-1), dest.dtype.type(scale), dest.reshape(-1))
-
-
-@_jit
-def _multiply(a, b, out):
-    for i in prange(out.size):
-        out[i] = a[i] * b[i]
-
-
-def multiply(a, b, out):
-    """``network._multiply``: ``out = a * b`` (masks: dropout, top-k, winner-take-all)."""
-    _multiply(a.reshape(-1), b.reshape(-1), out.reshape(-1))

@@ -70,7 +70,7 @@ def _add_sum(delta, dest, accumulate):
 def _add_bias(z, bias):
     """``z += bias`` on every row."""
     fast = kernels(z, bias)
-    if fast is not None:  # threaded over rows (skae[fast])
+    if fast is not None:  # one compiled loop, no broadcasting machinery (skae[fast])
         fast.add_bias(z, bias)
     else:
         z += bias
@@ -78,11 +78,8 @@ def _add_bias(z, bias):
 
 def _multiply(a, b, out):
     """``out = a * b``: a mask applied (``out`` may be ``a``)."""
-    fast = kernels(out, a, b)
-    if fast is not None:  # threaded (skae[fast])
-        fast.multiply(a, b, out)
-    else:
-        np.multiply(a, b, out=out)
+    # one pass either way: no compiled kernel (measured no faster, skae/_core/_numba.py)
+    np.multiply(a, b, out=out)
     return out
 
 

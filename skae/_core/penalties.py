@@ -107,7 +107,7 @@ class TopKSparsity:
 
     @property
     def level(self):
-        """k, the level that an annealing schedule moves (see ``train_minibatch``)."""
+        """k, the level that an annealing schedule moves (see ``SparsityAnnealing``)."""
         return self.k
 
     @level.setter
