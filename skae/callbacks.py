@@ -41,7 +41,21 @@ import numpy as np
 __all__ = ["Checkpoint", "EpochScore", "ProgressBar"]
 
 
-class ProgressBar:
+class _Callback:
+    """A callback's state lives while a fit runs: a copy (``clone`` copies the
+    ``callbacks`` parameter) or a pickle holds its parameters only, and shares them
+    (a validation set or a stream is not duplicated)."""
+
+    def __getstate__(self):
+        return {name: value for name, value in self.__dict__.items() if not name.startswith("_")}
+
+    def __deepcopy__(self, memo):
+        copied = type(self).__new__(type(self))
+        copied.__dict__.update(self.__getstate__())
+        return copied
+
+
+class ProgressBar(_Callback):
     """A progress bar for each training phase, with the time left.
 
     It uses ``tqdm`` when it is installed (``pip install skae[progress]``), a plain line
@@ -137,7 +151,7 @@ class ProgressBar:
         file.flush()
 
 
-class EpochScore:
+class EpochScore(_Callback):
     """A score of the model on data of your choice, after every ``every`` epochs.
 
     The score goes into the fitted ``history_`` under ``name`` (and into
@@ -212,7 +226,7 @@ class EpochScore:
         info[self.figure_name] = value
 
 
-class Checkpoint:
+class Checkpoint(_Callback):
     """Save the whole training state every ``every`` epochs; resume a killed fit from it.
 
     As Keras's ``BackupAndRestore``: with ``callbacks=[Checkpoint(path)]``, every

@@ -387,3 +387,23 @@ def test_the_outlier_detector_passes_its_callbacks_to_its_autoencoder(digits):
     assert recorder.events[0][:2] == ("begin", "autoencoder__fit")
     assert [event[2] for event in recorder.events if event[0] == "epoch"] == [1, 2, 3]
     assert detector.autoencoder_.callbacks is None  # the fitted copy keeps none of them
+
+
+def reconstruction_error(model, X, y):
+    return float(np.mean((model.inverse_transform(model.transform(X)) - X) ** 2))
+
+
+def test_an_estimator_whose_callbacks_have_run_clones_and_pickles(digits, tmp_path):
+    import pickle
+
+    X = digits[0]
+    score = EpochScore(reconstruction_error, X)  # a module-level function pickles
+    callbacks = [ProgressBar(file=io.StringIO()), score, Checkpoint(tmp_path / "c")]
+    ae = TiedAutoencoder(8, solver="adam", max_iter=2, random_state=0, callbacks=callbacks)
+    with pytest.warns(ConvergenceWarning):
+        ae.fit(X)
+    copied = clone(ae)  # a used progress bar holds a closed tqdm bar while it runs
+    assert copied.callbacks[1].X is X  # parameters shared, not duplicated
+    restored = pickle.loads(pickle.dumps(ae))
+    np.testing.assert_array_equal(restored.transform(X), ae.transform(X))
+    clone(TiedAutoencoder(8, callbacks=[ProgressBar(file=sys.stderr)]))  # a stream is shared
