@@ -29,7 +29,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import nested_fit, restore_on_error, warn_interrupted_before_fitting
+from ._base import (
+    TRAINING_CONSTRAINTS,
+    nested_fit,
+    restore_on_error,
+    warn_interrupted_before_fitting,
+)
 from ._denoising import DenoisingAutoencoder
 from ._persistence import PersistenceMixin
 from .utils._blocks import map_row_blocks
@@ -307,7 +312,7 @@ class AutoencoderOutlierDetector(PersistenceMixin, OutlierMixin, BaseEstimator):
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
         "chunk_size": [Interval(Integral, 1, None, closed="left"), None],
         "random_state": ["random_state"],
-        "callbacks": [list, None],
+        "callbacks": TRAINING_CONSTRAINTS["callbacks"],
     }
 
     def __init__(
