@@ -1,0 +1,559 @@
+"""Ways to run an epoch's elementwise work on every core, timed beside the epoch as shipped.
+
+Run from the repository root, with OpenBLAS choosing its own kernel as users run NumPy::
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_one_pool.py --threads 1 2
+
+Issue 21 asks for the work between the matrix products of a batch (activations and their
+derivatives, weight decay, the optimiser's update) to use as many cores as the products.
+skae runs it on the calling thread: threaded Numba kernels lost to OpenBLAS's spinning
+workers (docs/performance.md). This script keeps three further ways to do it, each an
+experiment written here, outside the package (it patches the core for one timed run and
+puts it back), and times them round-robin in one run against the epoch as shipped:
+
+- ``python parts``: every elementwise pass split into parts of rows (or of the parameter
+  vector), one part on the calling thread and the others on a pool of Python threads
+  that sleep on a lock between parts (NumPy's ufuncs and skae's kernels release the GIL);
+  OpenBLAS keeps its own threads for the products. Bit-identical to the epoch as shipped.
+- ``one pool (numba)``: OpenBLAS's parallel jobs handed to Numba's OpenMP threads
+  (``openblas_set_threads_callback_function``, OpenBLAS >= 0.3.27, a ``cfunc`` that runs
+  the jobs in a ``prange``), and the compiled kernels (Adam, SGD, weight decay, the
+  activations' derivatives) run as ``prange`` loops on the same threads: one pool for
+  the products and the kernels. NumPy's activations stay on the calling thread (Numba's
+  ``exp`` and ``tanh`` are scalar calls, many times slower). Bit-identical as well.
+- ``rows on threads``: each batch split in halves of rows, one per thread, each with
+  one BLAS thread and its own buffers; the two gradients summed, the update split in two.
+  Everything runs on both threads, but the products have half the rows and the sum is
+  one more pass. Not the same arithmetic (the gradient is summed in another order).
+
+Rows ``floor`` (the products alone, OpenBLAS's threads) and ``floor, numba pool`` (the
+same products with the callback) say what the products cost either way. Models: the deep
+784-1000-500-10 classifier of ``bench_deep.py`` (Adam, batches of 200) and the one-layer
+784-256-784 autoencoder of ``bench_training.py`` (Adam, batches of 256), float32. The
+report is printed and written to ``benchmarks/results/bench_one_pool.md``.
+"""
+
+import argparse
+import copy
+import ctypes
+import functools
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+from threadpoolctl import ThreadpoolController, threadpool_limits
+
+sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parent)]
+from _harness import (  # noqa: E402
+    RESULTS,
+    Environment,
+    Patience,
+    ThreadScaling,
+    Timings,
+    blas_threads,
+    common_arguments,
+    count_floor_products,
+    dense_floor,
+    finish_arguments,
+    load_mnist_like,
+    log,
+    markdown_table,
+    run_interleaved,
+    thread_limits,
+    thread_report,
+    write_report,
+)
+
+from skae._core import (  # noqa: E402
+    ACTIVATIONS,
+    DERIVATIVES,
+    Autoencoder,
+    Layer,
+    Network,
+    SolverSettings,
+    TrainingData,
+    TrainingHistory,
+    train,
+)
+from skae._core import network as core_network  # noqa: E402
+from skae._core.optimizers import Adam  # noqa: E402
+
+DEFAULT_OUTPUT = RESULTS / "bench_one_pool.md"
+LEARNING_RATE = 1e-3
+ALPHA = 1e-4
+MODELS = {
+    # name: (layer sizes, batch size, alpha)
+    "deep": ((784, 1000, 500, 10), 200, ALPHA),
+    "one-layer": ((784, 256, 784), 256, 0.0),
+}
+
+
+# -- the models ------------------------------------------------------------------------
+def build(model, X, y):
+    """The core network of ``model`` and its target (None: reconstruct X)."""
+    sizes, _, alpha = MODELS[model]
+    if model == "one-layer":
+        return Autoencoder(sizes[0], sizes[1], alpha=alpha, dtype=X.dtype), None
+    layers = [
+        Layer(n_in, n_out, "softmax" if n_out == sizes[-1] else "sigmoid", alpha=alpha)
+        for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True)
+    ]
+    network = Network(layers, "log_loss", n_encoder_layers=len(sizes) - 2, dtype=X.dtype)
+    target = np.zeros((X.shape[0], sizes[-1]), dtype=X.dtype)
+    target[np.arange(X.shape[0]), y % sizes[-1]] = 1
+    return network, target
+
+
+def shipped(model):
+    """One epoch of the engine ``train``, as skae ships it."""
+    batch = MODELS[model][1]
+
+    def make(data):
+        network, target = build(model, *data)
+        X = data[0]
+
+        def run():
+            rng = np.random.default_rng(0)
+            theta = network.init_params(rng)
+            settings = SolverSettings(
+                solver="adam", max_iter=1, learning_rate=LEARNING_RATE, batch_size=batch
+            )
+            data_ = TrainingData(X, target=target)
+            train(network, theta, data_, settings, history=TrainingHistory(), rng=rng)
+            return theta
+
+        return run
+
+    return make
+
+
+def floor(model):
+    sizes, batch, _ = MODELS[model]
+    return lambda data: dense_floor(sizes, batch)(data[0])
+
+
+# -- (a) elementwise parts on a pool of sleeping Python threads -------------------------
+MIN_PART = 1 << 16  # elements per part: below, the hand-off costs more than it saves
+
+
+class SleepingPool:
+    """Threads that run one part each of a split call and block on a lock in between."""
+
+    def __init__(self, n_threads):
+        self.jobs = [None] * n_threads
+        self.start = [threading.Lock() for _ in range(n_threads)]
+        self.finished = [threading.Lock() for _ in range(n_threads)]
+        for index in range(1, n_threads):
+            self.start[index].acquire()
+            self.finished[index].acquire()
+            threading.Thread(target=self._serve, args=(index,), daemon=True).start()
+
+    def _serve(self, index):
+        while True:
+            self.start[index].acquire()
+            function, args = self.jobs[index]
+            function(*args)
+            self.finished[index].release()
+
+    def run(self, function, parts):
+        for index, args in enumerate(parts[1:], start=1):
+            self.jobs[index] = (function, args)
+            self.start[index].release()
+        function(*parts[0])
+        for index in range(1, len(parts)):
+            self.finished[index].acquire()
+
+
+def split(pool, function, arrays, *args):
+    """``function(*parts, *args)`` on matching parts of ``arrays`` along the first axis."""
+    n_parts = min(len(pool.jobs), arrays[0].size // MIN_PART, arrays[0].shape[0])
+    if n_parts < 2:
+        return function(*arrays, *args)
+    bounds = np.linspace(0, arrays[0].shape[0], n_parts + 1).astype(int)
+    pool.run(
+        function,
+        [(*(a[i:j] for a in arrays), *args) for i, j in zip(bounds[:-1], bounds[1:], strict=True)],
+    )
+
+
+class Patched:
+    """Set attributes (or dict entries) for the length of a ``with`` block."""
+
+    def __init__(self, changes):
+        self.changes = changes  # (object, name, value)
+
+    def __enter__(self):
+        self.saved = [(o, n, _get(o, n)) for o, n, _ in self.changes]
+        for o, n, v in self.changes:
+            _set(o, n, v)
+
+    def __exit__(self, *exc):
+        for o, n, v in self.saved:
+            _set(o, n, v)
+
+
+def _get(o, n):
+    return o[n] if isinstance(o, dict) else getattr(o, n)
+
+
+def _set(o, n, v):
+    if isinstance(o, dict):
+        o[n] = v
+    else:
+        setattr(o, n, v)
+
+
+def python_parts(model):
+    """The shipped epoch with every elementwise pass split over a sleeping pool."""
+    inner = shipped(model)
+
+    def make(data):
+        run_shipped = inner(data)
+        pool = SleepingPool(blas_threads())
+        changes = []
+        for name, f in ACTIVATIONS.items():
+            changes.append((ACTIVATIONS, name, _split_activation(pool, f)))
+        for name, f in DERIVATIVES.items():
+            changes.append((DERIVATIVES, name, _split_derivative(pool, f)))
+        adam_update = Adam.update
+
+        def step(self, grad):
+            self.t += 1
+            size, eps = self.step_constants()
+            arrays = (grad, self.first_moment, self.second_moment, self._scratch, self.params)
+            split(pool, lambda *a: adam_update(self, *a), arrays, size, eps)
+
+        decay = core_network.weight_decay
+
+        def weight_decay(weights, alpha, grads=None, scratches=None):
+            if grads is None or scratches is None:
+                return decay(weights, alpha, grads, scratches)
+            value = decay(weights, alpha)  # the value alone; the gradient in parts below
+            for w, g, s in zip(weights, grads, scratches, strict=True):
+                split(pool, _add_scaled, (w, g, s), alpha)
+            return value
+
+        changes += [(Adam, "step", step), (core_network, "weight_decay", weight_decay)]
+
+        def run():
+            with Patched(changes):
+                return run_shipped()
+
+        return run
+
+    return make
+
+
+def _split_activation(pool, f):
+    def activation(z, out):
+        split(pool, f, (z, out))
+        return out
+
+    return activation
+
+
+def _split_derivative(pool, f):
+    return lambda z, a, delta, scratch: split(pool, f, (z, a, delta, scratch))
+
+
+def _add_scaled(w, g, scratch, alpha):
+    g += np.multiply(w, alpha, out=scratch)
+
+
+# -- (b) one pool: OpenBLAS's jobs and the kernels on Numba's OpenMP threads -----------
+@functools.cache
+def numba_pool_parts():
+    """The callback and the parallel kernels, compiled once, on first use."""
+    import numba
+    from llvmlite import ir
+    from numba import cfunc, njit, prange, types
+    from numba.extending import intrinsic
+    from numba.np.ufunc.parallel import _launch_threads
+
+    _launch_threads()  # the callback starts parallel regions from C, not from Python
+
+    @intrinsic
+    def call_job(typingctx, address, job, data, dojob_data):
+        signature = types.void(types.uintp, types.int32, types.uintp, types.int32)
+
+        def codegen(context, builder, sig, args):
+            address, job, data, dojob_data = args
+            bytes_pointer = ir.IntType(8).as_pointer()
+            kind = ir.FunctionType(ir.VoidType(), [ir.IntType(32), bytes_pointer, ir.IntType(32)])
+            function = builder.inttoptr(address, kind.as_pointer())
+            builder.call(function, [job, builder.inttoptr(data, bytes_pointer), dojob_data])
+            return context.get_dummy_value()
+
+        return signature, codegen
+
+    @njit(parallel=True, nogil=True)
+    def run_jobs(dojob, n_jobs, job_size, jobs, dojob_data):
+        # one job per thread: OpenBLAS's level-3 jobs wait for each other
+        for i in prange(n_jobs):
+            call_job(dojob, np.int32(i), jobs + i * job_size, dojob_data)
+
+    signature = types.void(
+        types.int32, types.uintp, types.int32, types.uintp, types.uintp, types.int32
+    )
+
+    @cfunc(signature)
+    def callback(sync, dojob, n_jobs, job_size, jobs, dojob_data):
+        run_jobs(dojob, n_jobs, job_size, jobs, dojob_data)
+
+    options = {"parallel": True, "nogil": True, "error_model": "numpy"}
+
+    @njit(**options)
+    def adam(grad, m, v, params, beta_1, beta_2, step_size, epsilon):
+        for i in prange(params.size):
+            g = grad[i]
+            m_i = m[i] * beta_1 + g
+            v_i = v[i] * beta_2 + g * g
+            m[i] = m_i
+            v[i] = v_i
+            params[i] -= m_i / (np.sqrt(v_i) + epsilon) * step_size
+
+    @njit(**options)
+    def add_scaled(x, scale, dest):
+        for i in prange(dest.size):
+            dest[i] += x[i] * scale
+
+    @njit(**options)
+    def sigmoid_derivative(a, delta, one):
+        for i in prange(delta.size):
+            delta[i] *= (one - a[i]) * a[i]
+
+    run_jobs(np.uintp(0), np.int32(0), np.uintp(0), np.uintp(0), np.int32(0))
+    return (
+        numba,
+        callback,
+        {
+            "_adam": adam,
+            "_add_scaled": add_scaled,
+            "_sigmoid_derivative": sigmoid_derivative,
+        },
+    )
+
+
+def numpy_openblas_setter():
+    """NumPy's OpenBLAS's ``openblas_set_threads_callback_function``, or None."""
+    for lib in ThreadpoolController().select(internal_api="openblas").lib_controllers:
+        if "numpy" in lib.filepath:
+            setter = lib._get_symbol("openblas_set_threads_callback_function")
+            if setter is not None:
+                setter.argtypes, setter.restype = [ctypes.c_void_p], None
+            return setter
+    return None
+
+
+class OneNumbaPool:
+    """For a ``with`` block: OpenBLAS's jobs and skae's kernels on Numba's threads."""
+
+    def __init__(self, kernels=True):
+        from skae._core import _numba
+
+        self.numba, self.callback, parallel = numba_pool_parts()
+        self.setter = numpy_openblas_setter()
+        self.patch = Patched([(_numba, k, v) for k, v in parallel.items()] if kernels else [])
+
+    def __enter__(self):
+        self.numba.set_num_threads(blas_threads())
+        self.setter(self.callback.address)
+        self.patch.__enter__()
+
+    def __exit__(self, *exc):
+        self.patch.__exit__(*exc)
+        self.setter(None)
+
+
+def with_pool(make_inner, kernels=True):
+    def make(data):
+        run_inner, pool = make_inner(data), OneNumbaPool(kernels)
+
+        def run():
+            with pool:
+                return run_inner()
+
+        return run
+
+    return make
+
+
+# -- (c) rows of each batch on threads, one BLAS thread each ---------------------------
+def rows_on_threads(model):
+    """Each batch in halves of rows on a sleeping pool, the gradients summed, Adam split."""
+    batch = MODELS[model][1]
+
+    def make(data):
+        X = data[0]
+        network, target = build(model, *data)
+        n_threads = blas_threads()
+        pool = SleepingPool(n_threads)
+        copies = [copy.copy(network) for _ in range(n_threads)]
+        for c in copies:
+            c._workspace = None  # buffers of its own
+
+        def part_gradient(theta, grads, k, part, n_rows):
+            # the part's mean loss, reweighted to the batch (weight decay: the weights
+            # sum to one, so it is counted once)
+            t = None if target is None else target[part]
+            copies[k].objective(theta, X[part], grads[k], target=t)
+            grads[k] *= len(part) / n_rows
+
+        def part_update(adam, grads, i, j, size, eps):
+            g = grads[0][i:j]
+            for other in grads[1:]:
+                g += other[i:j]
+            arrays = (adam.first_moment, adam.second_moment, adam._scratch, adam.params)
+            adam.update(g, *(a[i:j] for a in arrays), size, eps)
+
+        def run():
+            rng = np.random.default_rng(0)
+            theta = network.init_params(rng)
+            adam = Adam(theta, learning_rate=LEARNING_RATE)
+            grads = [np.empty_like(theta) for _ in copies]
+            n = X.shape[0]
+            order = rng.permutation(n)
+            bounds = _bounds(theta.size)
+            with threadpool_limits(1, user_api="blas"):
+                for start in range(0, n, batch):
+                    rows = order[start : start + batch]
+                    parts = np.array_split(rows, n_threads)
+                    pool.run(
+                        part_gradient,
+                        [(theta, grads, k, part, len(rows)) for k, part in enumerate(parts)],
+                    )
+                    adam.t += 1
+                    size, eps = adam.step_constants()
+                    pool.run(part_update, [(adam, grads, i, j, size, eps) for i, j in bounds])
+            return theta
+
+        def _bounds(size):
+            b = np.linspace(0, size, n_threads + 1).astype(int)
+            return list(zip(b[:-1], b[1:], strict=True))
+
+        return run
+
+    return make
+
+
+# -- the run ---------------------------------------------------------------------------
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    common_arguments(parser, DEFAULT_OUTPUT)
+    parser.add_argument(
+        "--models", nargs="+", choices=sorted(MODELS), default=sorted(MODELS), help="models"
+    )
+    args = finish_arguments(parser.parse_args(argv), DEFAULT_OUTPUT)
+    env = Environment("bench_one_pool.py", args.threads, args.clock)
+    X, y, source = load_mnist_like(args.n_samples, args.random)
+    log(f"data: {source}, X {X.shape} float32")
+    data, warmup = {"data": (X, y)}, {"data": (X[:2000], y[:2000])}
+    patience = Patience(args.patience)
+    has_pool = numpy_openblas_setter() is not None and _numba_installed()
+    sections = []
+    for model in args.models:
+        rows = [
+            ("floor", "floor: the products, OpenBLAS's threads"),
+            ("floor_pool", "floor, OpenBLAS's jobs on Numba's threads"),
+            ("shipped", "skae epoch as shipped"),
+            ("parts", "(a) python parts"),
+            ("pool", "(b) one pool (numba)"),
+            ("rows", "(c) rows on threads"),
+        ]
+        if not has_pool:
+            rows = [r for r in rows if r[0] not in ("floor_pool", "pool")]
+        scaling = ThreadScaling(rows, "floor")
+        for count in env.thread_counts:
+            with thread_limits(count):
+                n_threads = blas_threads()
+                makers = {
+                    "floor": floor(model),
+                    "floor_pool": lambda d, m=model: with_pool(floor(m), kernels=False)(d),
+                    "shipped": shipped(model),
+                    "parts": python_parts(model),
+                    "pool": lambda d, m=model: with_pool(shipped(m))(d),
+                    "rows": rows_on_threads(model),
+                }
+                measurements = {key: (label, makers[key], "data") for key, label in rows}
+                sections_check = same_parameters(makers, rows, warmup["data"])
+                log(f"{model}, {n_threads} thread(s): {len(measurements)} rows x {args.repeats}")
+                samples = run_interleaved(
+                    measurements, data, warmup, args.repeats, patience, args.clock
+                )
+            timings = Timings(samples)
+            scaling.add(n_threads, timings)
+            floors = dict.fromkeys(measurements, "floor")
+            sections += [
+                f"## {model}, {n_threads} thread(s)",
+                "",
+                timings.table(measurements, floors),
+                "",
+                _versus_shipped(timings, rows),
+                "",
+                sections_check,
+                "",
+            ]
+        sections += [f"# {model}: scaling", "", *thread_report(scaling, [])]
+    sizes = ", ".join(
+        f"{m} {'-'.join(map(str, MODELS[m][0]))} (batch {MODELS[m][1]}, "
+        f"{count_floor_products(MODELS[m][0])} products per batch)"
+        for m in args.models
+    )
+    header = env.header(
+        "One pool for the products and the elementwise work: three ways, measured (issue 21)",
+        False,
+        [
+            f"data: {source}; X {X.shape[0]} x {X.shape[1]} float32; Adam lr {LEARNING_RATE}",
+            f"models: {sizes}",
+            timings.method_line(args.repeats, patience),
+            "rows (a)-(c): see the script's docstring; `/ shipped` divides by the epoch as "
+            "shipped at the same thread count (below 1: faster)",
+        ],
+    )
+    write_report("\n".join([*header, "", *sections]), args.output)
+
+
+def same_parameters(makers, rows, data):
+    """One epoch of each way on ``data``: its parameters against the shipped epoch's.
+
+    (a) and (b) do the same arithmetic in the same order: bit-identical, or the script
+    stops; (c) sums the gradient by parts: its largest difference is reported.
+    """
+    reference = makers["shipped"](data)()
+    lines = []
+    for key, label in rows:
+        if key in ("floor", "floor_pool", "shipped"):
+            continue
+        theta = makers[key](data)()
+        difference = float(np.max(np.abs(theta - reference)))
+        if key in ("parts", "pool") and difference != 0:
+            raise AssertionError(f"{label}: parameters differ from the shipped epoch's")
+        lines.append([label, "yes" if difference == 0 else "no", f"{difference:.2e}"])
+    log(f"  same parameters as shipped after one epoch on {data[0].shape[0]} rows: {lines}")
+    return (
+        f"Parameters after one epoch on the first {data[0].shape[0]} rows, against the "
+        "epoch as shipped at this thread count:\n\n"
+        + markdown_table(["row", "bit-identical", "largest difference"], lines)
+    )
+
+
+def _versus_shipped(timings, rows):
+    lines = [
+        [label, f"{timings.median[key] / timings.median['shipped']:.3f}"]
+        for key, label in rows
+        if key != "shipped"
+    ]
+    return markdown_table(["row", "/ shipped (medians)"], lines)
+
+
+def _numba_installed():
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+if __name__ == "__main__":
+    main()
