@@ -9,6 +9,7 @@ A measurement is a factory ``make(X) -> run``: ``make`` builds what the run need
 (untimed), ``run()`` is what is timed.
 """
 
+import contextlib
 import datetime
 import os
 import platform
@@ -566,6 +567,29 @@ def numpy_path(make):
         return run_numpy
 
     return wrapped
+
+
+@contextlib.contextmanager
+def swapped(swaps):
+    """Replace ``(namespace, name, value)`` (a module's global or a dict's key) for a while."""
+
+    def get(space, name):
+        return space[name] if isinstance(space, dict) else getattr(space, name)
+
+    def put(space, name, value):
+        if isinstance(space, dict):
+            space[name] = value
+        else:
+            setattr(space, name, value)
+
+    saved = [(space, name, get(space, name)) for space, name, _ in swaps]
+    try:
+        for space, name, value in swaps:
+            put(space, name, value)
+        yield
+    finally:
+        for space, name, value in saved:
+            put(space, name, value)
 
 
 def thread_limits(n_threads):

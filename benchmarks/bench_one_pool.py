@@ -39,6 +39,7 @@ report is printed and written to ``benchmarks/results/bench_one_pool.md``.
 """
 
 import argparse
+import contextlib
 import copy
 import ctypes
 import functools
@@ -66,6 +67,7 @@ from _harness import (  # noqa: E402
     log,
     markdown_table,
     run_interleaved,
+    swapped,
     thread_limits,
     thread_report,
     write_report,
@@ -183,33 +185,6 @@ def split(pool, function, arrays, *args):
     )
 
 
-class Patched:
-    """Set attributes (or dict entries) for the length of a ``with`` block."""
-
-    def __init__(self, changes):
-        self.changes = changes  # (object, name, value)
-
-    def __enter__(self):
-        self.saved = [(o, n, _get(o, n)) for o, n, _ in self.changes]
-        for o, n, v in self.changes:
-            _set(o, n, v)
-
-    def __exit__(self, *exc):
-        for o, n, v in self.saved:
-            _set(o, n, v)
-
-
-def _get(o, n):
-    return o[n] if isinstance(o, dict) else getattr(o, n)
-
-
-def _set(o, n, v):
-    if isinstance(o, dict):
-        o[n] = v
-    else:
-        setattr(o, n, v)
-
-
 def python_parts(model):
     """The shipped epoch with every elementwise pass split over a sleeping pool."""
     inner = shipped(model)
@@ -243,7 +218,7 @@ def python_parts(model):
         changes += [(Adam, "step", step), (core_network, "weight_decay", weight_decay)]
 
         def run():
-            with Patched(changes):
+            with swapped(changes):
                 return run_shipped()
 
         return run
@@ -352,30 +327,26 @@ def numpy_openblas_setter():
     return None
 
 
-class OneNumbaPool:
+@contextlib.contextmanager
+def one_numba_pool(kernels=True, sigmoid=False):
     """For a ``with`` block: OpenBLAS's jobs and skae's kernels on Numba's threads.
 
     ``sigmoid``: float32 sigmoids by :func:`polynomial_sigmoid` on the same threads too.
     """
+    from skae._core import _numba
 
-    def __init__(self, kernels=True, sigmoid=False):
-        from skae._core import _numba
-
-        self.numba, self.callback, parallel = numba_pool_parts()
-        self.setter = numpy_openblas_setter()
-        changes = [(_numba, k, v) for k, v in parallel.items()] if kernels else []
-        if sigmoid:
-            changes.append((ACTIVATIONS, "sigmoid", _compiled_sigmoid(ACTIVATIONS["sigmoid"])))
-        self.patch = Patched(changes)
-
-    def __enter__(self):
-        self.numba.set_num_threads(blas_threads())
-        self.setter(self.callback.address)
-        self.patch.__enter__()
-
-    def __exit__(self, *exc):
-        self.patch.__exit__(*exc)
-        self.setter(None)
+    numba, callback, parallel = numba_pool_parts()
+    setter = numpy_openblas_setter()
+    changes = [(_numba, k, v) for k, v in parallel.items()] if kernels else []
+    if sigmoid:
+        changes.append((ACTIVATIONS, "sigmoid", _compiled_sigmoid(ACTIVATIONS["sigmoid"])))
+    numba.set_num_threads(blas_threads())
+    setter(callback.address)
+    try:
+        with swapped(changes):
+            yield
+    finally:
+        setter(None)
 
 
 def _compiled_sigmoid(numpy_sigmoid):
@@ -392,10 +363,10 @@ def _compiled_sigmoid(numpy_sigmoid):
 
 def with_pool(make_inner, kernels=True, sigmoid=False):
     def make(data):
-        run_inner, pool = make_inner(data), OneNumbaPool(kernels, sigmoid)
+        run_inner = make_inner(data)
 
         def run():
-            with pool:
+            with one_numba_pool(kernels, sigmoid):
                 return run_inner()
 
         return run

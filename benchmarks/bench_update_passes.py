@@ -58,6 +58,7 @@ from _harness import (  # noqa: E402
     log,
     markdown_table,
     run_interleaved,
+    swapped,
     write_report,
 )
 from bench_deep import _network_and_target, floor, one_epoch, skae_core  # noqa: E402
@@ -212,29 +213,6 @@ def blas_matmul(a, b, out=None):
 # NumPy as network.py sees it, with SciPy's gemm for its matmul
 numpy_with_blas_matmul = types.SimpleNamespace(**{name: getattr(np, name) for name in dir(np)})
 numpy_with_blas_matmul.matmul = blas_matmul
-
-
-@contextlib.contextmanager
-def swapped(swaps):
-    """Replace ``(namespace, name, value)`` (a module's global or a dict's key) for a while."""
-
-    def get(space, name):
-        return space[name] if isinstance(space, dict) else getattr(space, name)
-
-    def put(space, name, value):
-        if isinstance(space, dict):
-            space[name] = value
-        else:
-            setattr(space, name, value)
-
-    saved = [(space, name, get(space, name)) for space, name, _ in swaps]
-    try:
-        for space, name, value in swaps:
-            put(space, name, value)
-        yield
-    finally:
-        for space, name, value in saved:
-            put(space, name, value)
 
 
 BLAS_UPDATES = [
