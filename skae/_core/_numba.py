@@ -24,7 +24,10 @@ and ``exp`` are scalar library calls, 5 to 20 times slower than NumPy's vectoris
 6.6 ms against 0.29 ms for a 200 x 1000 sigmoid), the bias gradient's column sums
 (``np.sum(axis=0)`` adds whole rows with SIMD: 25 us against 117 us for a column-blocked
 kernel on 200 x 1000), and a mask product ``a * b`` (one pass either way: 30 us both on
-200 x 1000).
+200 x 1000). A sigmoid written without library calls (a polynomial ``exp``) does
+vectorise and beats NumPy's, within 2 units in the last place, but it is not
+bit-identical to the NumPy path: measured, not adopted (``benchmarks/bench_one_pool.py``,
+docs/performance.md).
 """
 
 import numba
