@@ -27,15 +27,17 @@ puts it back), and times them round-robin in one run against the epoch as shippe
   one more pass. Not the same arithmetic (the gradient is summed in another order).
 - ``one pool + compiled sigmoid``: the one pool, with the float32 sigmoids computed by
   :func:`polynomial_sigmoid` (a loop that LLVM vectorises, with no call to a math
-  library) as a ``prange`` on the same threads: the route that puts everything between
-  the products on every core. Not bit-identical: the sigmoid is within 2 units in the
-  last place of the exact one (printed at the end, with its speed alone).
+  library) as a ``prange`` on the same threads, so that the sigmoids and the kernels run
+  on every core (the bias adds and sums, the softmax and the log loss stay on one
+  thread). Not bit-identical: the sigmoid's error on one block, in units in the last
+  place, is printed at the end, with its speed alone.
 
-Rows ``floor`` (the products alone, OpenBLAS's threads) and ``floor, numba pool`` (the
-same products with the callback) say what the products cost either way. Models: the deep
-784-1000-500-10 classifier of ``bench_deep.py`` (Adam, batches of 200) and the one-layer
-784-256-784 autoencoder of ``bench_training.py`` (Adam, batches of 256), float32. The
-report is printed and written to ``benchmarks/results/bench_one_pool.md``.
+Rows ``floor`` (the products alone, OpenBLAS's threads) and ``floor, OpenBLAS's jobs on
+Numba's threads`` (the same products with the callback) say what the products cost
+either way. Models: the deep 784-1000-500-10 classifier of ``bench_deep.py`` (Adam,
+batches of 200) and the one-layer 784-256-784 autoencoder of ``bench_training.py``
+(Adam, batches of 256), float32. The report is printed and written to
+``benchmarks/results/bench_one_pool.md``.
 """
 
 import argparse
@@ -85,6 +87,7 @@ from skae._core import (  # noqa: E402
     train,
 )
 from skae._core import network as core_network  # noqa: E402
+from skae._core._fast import kernels  # noqa: E402
 from skae._core.optimizers import Adam  # noqa: E402
 
 DEFAULT_OUTPUT = RESULTS / "bench_one_pool.md"
@@ -161,16 +164,26 @@ class SleepingPool:
         while True:
             self.start[index].acquire()
             function, args = self.jobs[index]
-            function(*args)
+            try:
+                function(*args)
+                self.jobs[index] = None
+            except BaseException as error:  # handed back to run()
+                self.jobs[index] = error
             self.finished[index].release()
 
     def run(self, function, parts):
+        """``function(*args)`` for each ``args`` of ``parts``; the first on this thread."""
         for index, args in enumerate(parts[1:], start=1):
             self.jobs[index] = (function, args)
             self.start[index].release()
-        function(*parts[0])
-        for index in range(1, len(parts)):
-            self.finished[index].acquire()
+        try:
+            function(*parts[0])
+        finally:  # every worker done before the arrays are touched again
+            for index in range(1, len(parts)):
+                self.finished[index].acquire()
+        for error in self.jobs[1 : len(parts)]:
+            if isinstance(error, BaseException):
+                raise error
 
 
 def split(pool, function, arrays, *args):
@@ -239,7 +252,12 @@ def _split_derivative(pool, f):
 
 
 def _add_scaled(w, g, scratch, alpha):
-    g += np.multiply(w, alpha, out=scratch)
+    # as penalties.weight_decay does it: the fused kernel where skae[fast] has one
+    fast = kernels(g, w)
+    if fast is not None:
+        fast.add_scaled(w, alpha, g)
+    else:
+        g += np.multiply(w, alpha, out=scratch)
 
 
 # -- (b) one pool: OpenBLAS's jobs and the kernels on Numba's OpenMP threads -----------
@@ -327,11 +345,11 @@ def numpy_openblas_setter():
     return None
 
 
-@contextlib.contextmanager
-def one_numba_pool(kernels=True, sigmoid=False):
-    """For a ``with`` block: OpenBLAS's jobs and skae's kernels on Numba's threads.
+def numba_pool(kernels=True, sigmoid=False):
+    """A context manager factory: OpenBLAS's jobs and skae's kernels on Numba's threads.
 
     ``sigmoid``: float32 sigmoids by :func:`polynomial_sigmoid` on the same threads too.
+    Everything is looked up here, outside the timed run; entering costs two calls.
     """
     from skae._core import _numba
 
@@ -340,13 +358,21 @@ def one_numba_pool(kernels=True, sigmoid=False):
     changes = [(_numba, k, v) for k, v in parallel.items()] if kernels else []
     if sigmoid:
         changes.append((ACTIVATIONS, "sigmoid", _compiled_sigmoid(ACTIVATIONS["sigmoid"])))
-    numba.set_num_threads(blas_threads())
-    setter(callback.address)
-    try:
-        with swapped(changes):
-            yield
-    finally:
-        setter(None)
+    n_threads = blas_threads()
+
+    @contextlib.contextmanager
+    def pool():
+        previous = numba.get_num_threads()
+        numba.set_num_threads(n_threads)
+        setter(callback.address)
+        try:
+            with swapped(changes):
+                yield
+        finally:
+            setter(None)
+            numba.set_num_threads(previous)
+
+    return pool
 
 
 def _compiled_sigmoid(numpy_sigmoid):
@@ -363,10 +389,10 @@ def _compiled_sigmoid(numpy_sigmoid):
 
 def with_pool(make_inner, kernels=True, sigmoid=False):
     def make(data):
-        run_inner = make_inner(data)
+        run_inner, pool = make_inner(data), numba_pool(kernels, sigmoid)
 
         def run():
-            with one_numba_pool(kernels, sigmoid):
+            with pool():
                 return run_inner()
 
         return run
@@ -377,11 +403,15 @@ def with_pool(make_inner, kernels=True, sigmoid=False):
 # -- the route left: a sigmoid compiled into a loop that LLVM vectorises ---------------
 @functools.cache
 def polynomial_sigmoid(parallel=False):
-    """``1 / (1 + exp(-z))`` for float32, ``exp`` by Cephes' ``expf`` (compiled, one thread).
+    """``1 / (1 + exp(-z))`` for float32, ``exp`` by Cephes' ``expf``, compiled by Numba.
 
     ``exp(x) = 2**n exp(r)`` with ``n = round(x log2 e)``, ``r = x - n ln 2`` (ln 2 in two
     parts), ``exp(r)`` by a degree-7 polynomial and ``2**n`` built from its bits; no call
     to a math library, so the loop vectorises (Numba's own ``exp`` is a scalar call).
+    ``parallel``: a ``prange`` over Numba's threads. Inputs below -88 are clamped (the
+    output stays 6e-39 instead of going to 0); a NaN gives NaN only because ``max`` keeps
+    its first argument when the comparison is false, while ``np.int32`` of a NaN is
+    undefined in LLVM: a kernel to ship would test for NaN explicitly.
     """
     from llvmlite import ir
     from numba import njit, prange, types
@@ -472,10 +502,12 @@ def rows_on_threads(model):
             copies[k].objective(theta, X[part], grads[k], target=t)
             grads[k] *= len(part) / n_rows
 
-        def part_update(adam, grads, i, j, size, eps):
+        def part_update(adam, grads, n_used, i, j, size, eps, finite, k):
             g = grads[0][i:j]
-            for other in grads[1:]:
+            for other in grads[1:n_used]:
                 g += other[i:j]
+            # the engine's finiteness check (one dot product), here over this part
+            finite[k] = bool(np.isfinite(np.vdot(g, g)))
             arrays = (adam.first_moment, adam.second_moment, adam._scratch, adam.params)
             adam.update(g, *(a[i:j] for a in arrays), size, eps)
 
@@ -490,14 +522,23 @@ def rows_on_threads(model):
             with threadpool_limits(1, user_api="blas"):
                 for start in range(0, n, batch):
                     rows = order[start : start + batch]
-                    parts = np.array_split(rows, n_threads)
+                    parts = [part for part in np.array_split(rows, n_threads) if len(part)]
                     pool.run(
                         part_gradient,
                         [(theta, grads, k, part, len(rows)) for k, part in enumerate(parts)],
                     )
                     adam.t += 1
                     size, eps = adam.step_constants()
-                    pool.run(part_update, [(adam, grads, i, j, size, eps) for i, j in bounds])
+                    finite = [True] * len(bounds)
+                    pool.run(
+                        part_update,
+                        [
+                            (adam, grads, len(parts), i, j, size, eps, finite, k)
+                            for k, (i, j) in enumerate(bounds)
+                        ],
+                    )
+                    if not all(finite):
+                        raise FloatingPointError("(c) rows on threads: the gradient diverged")
             return theta
 
         def _bounds(size):
@@ -575,13 +616,14 @@ def main(argv=None):
         for m in args.models
     )
     header = env.header(
-        "One pool for the products and the elementwise work: three ways, measured (issue 21)",
+        "One pool for the products and the elementwise work: four ways, measured (issue 21)",
         False,
         [
             f"data: {source}; X {X.shape[0]} x {X.shape[1]} float32; Adam lr {LEARNING_RATE}",
             f"models: {sizes}",
             timings.method_line(args.repeats, patience),
-            "rows (a)-(c): see the script's docstring; `/ shipped` divides by the epoch as "
+            simd_line(),
+            "rows (a)-(d): see the script's docstring; `/ shipped` divides by the epoch as "
             "shipped at the same thread count (below 1: faster)",
         ],
     )
@@ -612,6 +654,17 @@ def same_parameters(makers, rows, data):
         f"Parameters after one epoch on the first {data[0].shape[0]} rows, against the "
         "epoch as shipped at this thread count:\n\n"
         + markdown_table(["row", "bit-identical", "largest difference"], lines)
+    )
+
+
+def simd_line():
+    """Header line: the vector instructions NumPy found on this CPU."""
+    from numpy._core._multiarray_umath import __cpu_features__ as features
+
+    flags = ", ".join(f"{k} {'yes' if features.get(k) else 'no'}" for k in ("AVX2", "AVX512F"))
+    return (
+        f"SIMD (NumPy's CPU features): {flags}. The scaling section's note that skae's "
+        "kernels run on one thread holds for the shipped row; (b) and (d) run them threaded"
     )
 
 
