@@ -60,7 +60,8 @@ class ProgressBar(_Callback):
 
     It uses ``tqdm`` when it is installed (``pip install skae[progress]``), a plain line
     otherwise. Each phase gets its own bar, named after the estimator and the phase, so
-    that a stack's greedy pretraining shows which layer is training.
+    that a stack's greedy pretraining shows which layer is training; it ends with how
+    the phase ended ("converged" when early stopping ended it before ``max_iter``).
 
     Parameters
     ----------
@@ -142,10 +143,15 @@ class ProgressBar(_Callback):
         self._write(f"\r{line}, {elapsed:.1f}s, left ~{left:.1f}s")
 
     def on_train_end(self, info):
+        # how training ended, on both backends: a bar stopped early (converged) at 5%
+        # of its epochs would otherwise look like a crash
+        status = info.get("status")
         if self._bar is not None:
+            if status:
+                postfix = self._bar.postfix
+                self._bar.set_postfix_str(f"{postfix}, {status}" if postfix else status)
             self._bar.close()
         else:
-            status = info.get("status")
             self._write(f" ({status})\n" if status else "\n")
 
     def _write(self, text):

@@ -207,6 +207,17 @@ def test_the_tqdm_progress_bar_counts_the_epochs(digits):
     with pytest.warns(ConvergenceWarning):
         ae.fit(digits[0])
     assert "TiedAutoencoder" in stream.getvalue() and "3/3" in stream.getvalue()
+    assert "max_iter" in stream.getvalue()  # how it ended
+
+
+def test_the_tqdm_progress_bar_says_why_it_stopped_early(digits):
+    pytest.importorskip("tqdm")
+    stream = io.StringIO()
+    callbacks = [ProgressBar(file=stream, backend="tqdm")]
+    ae = TiedAutoencoder(8, max_iter=500, tol=1.0, callbacks=callbacks, random_state=0)
+    ae.fit(digits[0])
+    assert ae.n_iter_ < 500
+    assert f"{ae.n_iter_}/500" in stream.getvalue() and "converged" in stream.getvalue()
 
 
 # -- checkpoints -------------------------------------------------------------------------------
