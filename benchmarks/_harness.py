@@ -569,6 +569,35 @@ def numpy_path(make):
     return wrapped
 
 
+def numpy_sigmoid(make):
+    """The measurement ``make`` with the compiled kernels but NumPy's float32 sigmoid.
+
+    skae as it was before its compiled float32 sigmoid (issue 21): every other kernel
+    compiled, the sigmoid by the NumPy formula of ``activations._sigmoid``.
+    """
+    from skae import set_accelerator
+    from skae._core import _numba
+    from skae._core.activations import _sigmoid
+
+    def reference(z, out):
+        previous = set_accelerator("numpy")
+        try:
+            return _sigmoid(z, out)
+        finally:
+            set_accelerator(previous)
+
+    def wrapped(data):
+        run = make(data)
+
+        def run_numpy_sigmoid():
+            with swapped([(_numba, "sigmoid", reference)]):
+                run()
+
+        return run_numpy_sigmoid
+
+    return wrapped
+
+
 @contextlib.contextmanager
 def swapped(swaps):
     """Replace ``(namespace, name, value)`` (a module's global or a dict's key) for a while."""

@@ -54,6 +54,7 @@ from _harness import (  # noqa: E402
     log,
     markdown_table,
     numpy_path,
+    numpy_sigmoid,
     run_interleaved,
     thread_limits,
     thread_report,
@@ -312,6 +313,7 @@ def main(argv=None):
             ("floor", "floor"),
             ("skae_fit", "skae fit"),
             ("skae_fit_numpy", "skae fit, NumPy path"),
+            ("skae_fit_numpy_sigmoid", "skae fit, NumPy sigmoid"),
             ("mlp", "MLPClassifier"),
             ("torch", "PyTorch"),
         ],
@@ -327,6 +329,11 @@ def main(argv=None):
                 "skae_fit_numpy": (
                     "skae AutoencoderClassifier fit, NumPy path",
                     numpy_path(skae_fit),
+                    "data",
+                ),
+                "skae_fit_numpy_sigmoid": (
+                    "skae AutoencoderClassifier fit, NumPy sigmoid (before issue 21's sigmoid)",
+                    numpy_sigmoid(skae_fit),
                     "data",
                 ),
                 "skae_core": ("skae core: train, 1 epoch", skae_core, "data"),
@@ -377,6 +384,7 @@ def main(argv=None):
     pairs = [
         ("torch", "skae_fit", "PyTorch / skae fit"),
         ("skae_fit_numpy", "skae_fit", "skae NumPy path / skae fit"),
+        ("skae_fit_numpy_sigmoid", "skae_fit", "skae NumPy sigmoid / skae fit"),
         ("skae_fit", "floor", "skae fit / floor"),
     ]
     report = "\n".join([*header, "", *sections, *thread_report(scaling, pairs), *profile, ""])
@@ -402,6 +410,8 @@ def thread_section(timings, measurements, n_threads, n_products, use_torch):
     goals.ratio("skae core loop / floor", "skae_core", "floor", within, at_most=FLOOR_GOAL)
     goals.ratio("(skae fit, NumPy path / floor)", "skae_fit_numpy", "floor", "info")
     goals.ratio("skae NumPy path / skae fit", "skae_fit_numpy", "skae_fit", "info")
+    name = "skae NumPy sigmoid / skae fit"
+    goals.ratio(name, "skae_fit_numpy_sigmoid", "skae_fit", "info")
     goals.ratio("MLPClassifier / skae fit", "mlp", "skae_fit", f">= {MLP_GOAL}", at_least=MLP_GOAL)
     if use_torch:
         goals.ratio(

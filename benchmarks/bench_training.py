@@ -53,6 +53,7 @@ from _harness import (  # noqa: E402
     log,
     markdown_table,
     numpy_path,
+    numpy_sigmoid,
     peak_above_x,
     run_interleaved,
     thread_limits,
@@ -349,6 +350,8 @@ FLOORS = {
             "skae_adam",
             "skae_sgd_numpy",
             "skae_adam_numpy",
+            "skae_sgd_numpy_sigmoid",
+            "skae_adam_numpy_sigmoid",
             "core_sgd",
             "core_adam",
             "part_objective",
@@ -379,6 +382,16 @@ def measurements_to_run(chunk_size, use_torch, n_threads):
         "skae_adam": ("skae fit adam", skae_fit("adam"), "f32"),
         "skae_sgd_numpy": ("skae fit sgd, NumPy path", numpy_path(skae_fit("sgd")), "f32"),
         "skae_adam_numpy": ("skae fit adam, NumPy path", numpy_path(skae_fit("adam")), "f32"),
+        "skae_sgd_numpy_sigmoid": (
+            "skae fit sgd, NumPy sigmoid (before issue 21's sigmoid)",
+            numpy_sigmoid(skae_fit("sgd")),
+            "f32",
+        ),
+        "skae_adam_numpy_sigmoid": (
+            "skae fit adam, NumPy sigmoid (before issue 21's sigmoid)",
+            numpy_sigmoid(skae_fit("adam")),
+            "f32",
+        ),
         "core_sgd": ("skae core loop sgd", skae_core("sgd"), "f32"),
         "core_adam": ("skae core loop adam", skae_core("adam"), "f32"),
         "part_objective": ("part: objective on each batch", part_objective, "f32"),
@@ -415,6 +428,8 @@ def goal_table(timings, memory, use_torch):
         goals.ratio(name, f"skae_{solver}", "floor", f"<= {EPOCH_GOAL}", at_most=EPOCH_GOAL)
         name = f"(skae {solver} epoch, NumPy path / floor)"
         goals.ratio(name, f"skae_{solver}_numpy", "floor", "info")
+        name = f"(skae {solver} epoch, NumPy sigmoid / floor)"
+        goals.ratio(name, f"skae_{solver}_numpy_sigmoid", "floor", "info")
     name = "full-batch gradient / floor"
     goals.ratio(name, "objective", "floor_full", f"<= {FLOOR_GOAL}", at_most=FLOOR_GOAL)
     for solver in ("sgd", "adam"):
@@ -507,6 +522,7 @@ def main(argv=None):
             ("skae_sgd_numpy", "skae fit sgd, NumPy path"),
             ("skae_adam", "skae fit adam"),
             ("skae_adam_numpy", "skae fit adam, NumPy path"),
+            ("skae_adam_numpy_sigmoid", "skae fit adam, NumPy sigmoid"),
             ("mlp_adam", "MLPRegressor adam"),
             ("torch_sgd", "PyTorch sgd"),
             ("torch_adam", "PyTorch adam"),
@@ -591,6 +607,7 @@ def main(argv=None):
         ("torch_adam", "skae_adam", "PyTorch / skae, adam"),
         ("torch_sgd", "skae_sgd", "PyTorch / skae, sgd"),
         ("skae_adam_numpy", "skae_adam", "skae NumPy path / skae, adam"),
+        ("skae_adam_numpy_sigmoid", "skae_adam", "skae NumPy sigmoid / skae, adam"),
         ("skae_adam", "floor", "skae adam / floor"),
     ]
     report = "\n".join(

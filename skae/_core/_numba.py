@@ -2,7 +2,9 @@
 
 Each kernel does the work of the NumPy function named in its docstring (the reference,
 which states the formula) with the same arithmetic in the same order, in one pass over
-memory instead of one pass per ufunc: its results are bit-identical. Constants are cast
+memory instead of one pass per ufunc: its results are bit-identical. One exception, the
+float32 :func:`sigmoid`, computes the same function by another formula that vectorises
+(within 1.2e-7 of the exact sigmoid; see its docstring). Constants are cast
 to the arrays' dtype first, as NumPy does with Python floats, so float32 stays float32.
 
 Imported only through :func:`skae._core._fast.kernels`, which checks that the arrays are
@@ -19,19 +21,18 @@ another process on a core, and gained nothing on a quiet machine without it
 (docs/performance.md). On one thread the fused passes save the memory traffic and meet
 no other thread.
 
-Not compiled, measured slower or no faster: the activations themselves (Numba's ``tanh``
-and ``exp`` are scalar library calls, 5 to 20 times slower than NumPy's vectorised ones:
-6.6 ms against 0.29 ms for a 200 x 1000 sigmoid), the bias gradient's column sums
-(``np.sum(axis=0)`` adds whole rows with SIMD: 25 us against 117 us for a column-blocked
-kernel on 200 x 1000), and a mask product ``a * b`` (one pass either way: 30 us both on
-200 x 1000). A sigmoid written without library calls (a polynomial ``exp``) does
-vectorise, and on an AVX2 machine took 0.2 ms against NumPy's 1 ms, but it is not
-bit-identical to the NumPy path: measured, not adopted (``benchmarks/bench_one_pool.py``,
-docs/performance.md).
+Not compiled, measured slower or no faster: activations through Numba's ``tanh`` and
+``exp`` (scalar library calls, 5 to 20 times slower than NumPy's vectorised ones: 6.6 ms
+against 0.29 ms for a 200 x 1000 sigmoid; hence the float32 sigmoid's polynomial), the
+bias gradient's column sums (``np.sum(axis=0)`` adds whole rows with SIMD: 25 us against
+117 us for a column-blocked kernel on 200 x 1000), and a mask product ``a * b`` (one pass
+either way: 30 us both on 200 x 1000).
 """
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba.extending import intrinsic
 
 # error_model="numpy": x / 0 gives inf or nan as in NumPy, not ZeroDivisionError;
 # no parallel=True: see the module's docstring
@@ -126,3 +127,61 @@ def _add_scaled(x, scale, dest):
 def add_scaled(x, scale, dest):
     """``penalties.weight_decay``'s gradient: ``dest += x * scale``."""
     _add_scaled(x.reshape(-1), dest.dtype.type(scale), dest.reshape(-1))
+
+
+# -- the float32 sigmoid: exp by a polynomial, so that the loop vectorises -------------
+# Numba's np.exp and np.tanh are scalar calls into a math library (a 200 x 1000 sigmoid
+# took 6.6 ms against NumPy's 0.29-1 ms); written with + * floor and a bit cast only,
+# LLVM compiles the loop to SIMD instructions (0.2 ms against NumPy's 1 ms on AVX2).
+# exp(x) = 2**n exp(r), n = round(x log2(e)), r = x - n ln(2) with ln(2) in two parts so
+# that r is exact, exp(r) by the minimax polynomial of Cephes' expf (r in [-ln2/2, ln2/2]).
+_F = np.float32
+_LOG2_E = _F(1.44269504088896341)
+_LN2_HIGH, _LN2_LOW = _F(0.693359375), _F(-2.12194440e-4)
+_P0, _P1, _P2 = _F(1.9875691500e-4), _F(1.3981999507e-3), _F(8.3334519073e-3)
+_P3, _P4, _P5 = _F(4.1665795894e-2), _F(1.6666665459e-1), _F(5.0000001201e-1)
+# exp(-z) for -z in [-87, 88] keeps 2**n a normal float32; below z = -88 the output is 0
+_X_LOW, _X_HIGH = _F(-87.0), _F(88.0)
+
+
+@intrinsic
+def _float32_from_bits(typingctx, bits):
+    """The float32 whose bits are the int32 ``bits`` (C's ``*(float *)&bits``)."""
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.FloatType())
+
+    return numba.types.float32(numba.types.int32), codegen
+
+
+@_jit
+def _sigmoid32(z, out):
+    one, half, zero = _F(1.0), _F(0.5), _F(0.0)
+    for i in range(z.size):
+        x = -z[i]
+        # clamped by comparisons, not min/max: a NaN becomes _X_LOW here (np.int32 of a
+        # NaN is undefined in LLVM) and is put back at the end
+        clamped = x if x > _X_LOW else _X_LOW
+        clamped = clamped if clamped < _X_HIGH else _X_HIGH
+        n = np.floor(clamped * _LOG2_E + half)
+        r = (clamped - n * _LN2_HIGH) - n * _LN2_LOW
+        p = ((((_P0 * r + _P1) * r + _P2) * r + _P3) * r + _P4) * r + _P5
+        exp_r = p * (r * r) + r + one
+        exp_x = exp_r * _float32_from_bits((np.int32(n) + np.int32(127)) << np.int32(23))
+        s = one / (one + exp_x)
+        # the NaN test last, as a select, so that the loop stays branch-free
+        out[i] = s if x <= _X_HIGH else (zero if x > _X_HIGH else x)
+
+
+def sigmoid(z, out):
+    """``activations._sigmoid`` for float32: ``out = 1 / (1 + exp(-z))``.
+
+    Not bit-identical to NumPy's ``(1 + tanh(z / 2)) / 2``: within 1.2e-7 of it and of
+    the exact sigmoid (NumPy's is within 6e-8), and within 2.5 units in the last place of
+    the exact sigmoid wherever that is a normal float32, where NumPy's loses the relative
+    precision near 0 and rounds to 0 below z = -18 (tested on every 64th float32 between
+    -88 and 88).
+    NaN stays NaN (divergence is detected from it), -inf gives 0 and inf gives 1.
+    """
+    _sigmoid32(z.reshape(-1), out.reshape(-1))
+    return out
