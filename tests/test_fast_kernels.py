@@ -180,10 +180,14 @@ def test_the_sigmoid_table_uses_the_kernel_for_float32_only(accelerator, dtype):
         np.testing.assert_array_equal(numba_out, _numba.sigmoid(z, np.empty_like(z)))
         assert not np.array_equal(numpy_out, numba_out)
         np.testing.assert_allclose(numba_out, numpy_out, rtol=0, atol=2.0**-23)
-    # in place, as the forward pass applies it
+    # in place, as the forward pass applies it (its own loop: see _numba._sigmoid32)
     in_place = z.copy()
     accelerator("numba", ACTIVATIONS["sigmoid"], in_place, in_place)
     np.testing.assert_array_equal(in_place, numba_out)
+    # and into an overlapping view, shifted by one row
+    shifted = np.concatenate([z, z[-1:]])
+    accelerator("numba", ACTIVATIONS["sigmoid"], shifted[:-1], shifted[1:])
+    np.testing.assert_array_equal(shifted[1:], numba_out)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -409,3 +413,22 @@ def test_deep_classifier_fit_is_bit_identical_and_repeatable(accelerator, activa
 def test_gradient_checks_pass_on_the_compiled_path(accelerator, estimator):
     data = np.random.default_rng(0).random((9, 6))
     assert accelerator("numba", check_gradients, estimator, data) < 1e-6
+
+
+@pytest.mark.parametrize("method", ["sparse_ae", "denoising_ae", "tied_ae"])
+def test_the_mnist_presets_are_unchanged_by_the_compiled_path(accelerator, method):
+    # the published MNIST figures (skae.compare's presets: relu, identity decoder,
+    # lifetime sparsity) use no sigmoid, so skae[fast] must leave their models exact
+    from skae.compare.methods import METHODS
+    from skae.compare.presets import PRESETS
+
+    preset = {k: v for k, v in PRESETS["mnist"][method].items() if k != "n_components"}
+    params = {**preset, "max_iter": 2, "batch_size": 50}
+    X = np.random.default_rng(3).random((150, 40)).astype(np.float32)
+
+    def fit():
+        return METHODS[method](24, 0, params).fit(X).transform(X)
+
+    reference, compiled = accelerator("numpy", fit), accelerator("numba", fit)
+    assert reference.dtype == np.float32
+    np.testing.assert_array_equal(reference, compiled)

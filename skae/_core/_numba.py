@@ -154,23 +154,37 @@ def _float32_from_bits(typingctx, bits):
     return numba.types.float32(numba.types.int32), codegen
 
 
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _sigmoid32_of(z):
+    one, half, zero = _F(1.0), _F(0.5), _F(0.0)
+    x = -z
+    # clamped by comparisons, not min/max: a NaN becomes _X_LOW here (np.int32 of a NaN
+    # is undefined in LLVM) and is put back at the end
+    clamped = x if x > _X_LOW else _X_LOW
+    clamped = clamped if clamped < _X_HIGH else _X_HIGH
+    n = np.floor(clamped * _LOG2_E + half)
+    r = (clamped - n * _LN2_HIGH) - n * _LN2_LOW
+    p = ((((_P0 * r + _P1) * r + _P2) * r + _P3) * r + _P4) * r + _P5
+    exp_r = p * (r * r) + r + one
+    exp_x = exp_r * _float32_from_bits((np.int32(n) + np.int32(127)) << np.int32(23))
+    s = one / (one + exp_x)
+    # the NaN test last, as a select, so that the loop stays branch-free
+    return s if x <= _X_HIGH else (zero if x > _X_HIGH else x)
+
+
+# Two loops, because LLVM vectorises a loop over two arrays only after a run-time check
+# that they do not overlap, and runs it scalar (6 times slower) when they are the same
+# array, as in the forward pass: one array, read and written, has nothing to check.
 @_jit
 def _sigmoid32(z, out):
-    one, half, zero = _F(1.0), _F(0.5), _F(0.0)
     for i in range(z.size):
-        x = -z[i]
-        # clamped by comparisons, not min/max: a NaN becomes _X_LOW here (np.int32 of a
-        # NaN is undefined in LLVM) and is put back at the end
-        clamped = x if x > _X_LOW else _X_LOW
-        clamped = clamped if clamped < _X_HIGH else _X_HIGH
-        n = np.floor(clamped * _LOG2_E + half)
-        r = (clamped - n * _LN2_HIGH) - n * _LN2_LOW
-        p = ((((_P0 * r + _P1) * r + _P2) * r + _P3) * r + _P4) * r + _P5
-        exp_r = p * (r * r) + r + one
-        exp_x = exp_r * _float32_from_bits((np.int32(n) + np.int32(127)) << np.int32(23))
-        s = one / (one + exp_x)
-        # the NaN test last, as a select, so that the loop stays branch-free
-        out[i] = s if x <= _X_HIGH else (zero if x > _X_HIGH else x)
+        out[i] = _sigmoid32_of(z[i])
+
+
+@_jit
+def _sigmoid32_in_place(a):
+    for i in range(a.size):
+        a[i] = _sigmoid32_of(a[i])
 
 
 def sigmoid(z, out):
@@ -183,5 +197,10 @@ def sigmoid(z, out):
     -88 and 88).
     NaN stays NaN (divergence is detected from it), -inf gives 0 and inf gives 1.
     """
-    _sigmoid32(z.reshape(-1), out.reshape(-1))
+    if np.may_share_memory(z, out):
+        if out is not z:
+            out[...] = z  # NumPy copies overlapping arrays correctly
+        _sigmoid32_in_place(out.reshape(-1))
+    else:
+        _sigmoid32(z.reshape(-1), out.reshape(-1))
     return out
