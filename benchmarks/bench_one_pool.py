@@ -19,8 +19,8 @@ puts it back), and times them round-robin in one run against the epoch as shippe
   (``openblas_set_threads_callback_function``, OpenBLAS >= 0.3.27, a ``cfunc`` that runs
   the jobs in a ``prange``), and the compiled kernels (Adam, weight decay, the sigmoid's
   derivative) run as ``prange`` loops on the same threads: one pool for the products
-  and the kernels. NumPy's activations stay on the calling thread (Numba's ``exp`` and
-  ``tanh`` are scalar calls, many times slower). Bit-identical as well.
+  and the kernels. The activations stay as shipped, on the calling thread. Bit-identical
+  as well.
 - ``rows on threads``: each batch split in halves of rows, one per thread, each with
   one BLAS thread and its own buffers; the two gradients summed, the update split in two.
   Everything runs on both threads, but the products have half the rows and the sum is
@@ -31,6 +31,12 @@ puts it back), and times them round-robin in one run against the epoch as shippe
   on every core (the bias adds and sums, the softmax and the log loss stay on one
   thread). Not bit-identical: the sigmoid's error on one block, in units in the last
   place, is printed at the end, with its speed alone.
+
+Since the compiled float32 sigmoid shipped (issue 21), "the epoch as shipped" includes
+it, so (d) adds only its threads to the shipped epoch; the results files of the first
+five runs (``bench_one_pool*.md`` but ``bench_sigmoid_alone.md``) were measured before,
+with NumPy's sigmoid as shipped. ``--sigmoid-only`` times the sigmoid alone: NumPy's
+formula, the shipped kernel and the prototype.
 
 Rows ``floor`` (the products alone, OpenBLAS's threads) and ``floor, OpenBLAS's jobs on
 Numba's threads`` (the same products with the callback) say what the products cost
@@ -446,35 +452,56 @@ def polynomial_sigmoid(parallel=False):
 
 
 def sigmoid_alone(repeats=300):
-    """The core's NumPy sigmoid against :func:`polynomial_sigmoid` on one 200 x 1000 block."""
+    """NumPy's sigmoid, the shipped kernel and :func:`polynomial_sigmoid` on one block.
+
+    NumPy's row is the core's ``_sigmoid`` under ``SKAE_ACCELERATOR=numpy`` (with Numba
+    installed, the core's ``_sigmoid`` is the shipped kernel for float32 since issue 21).
+    The shipped kernel is timed into another array and in place, as the forward pass
+    calls it (views of one buffer: see ``_numba._sigmoid32``).
+    """
+    from skae import set_accelerator
+    from skae._core import _numba
     from skae._core.activations import _sigmoid
+
+    def numpy_formula(z, out):
+        previous = set_accelerator("numpy")
+        try:
+            return _sigmoid(z, out)
+        finally:
+            set_accelerator(previous)
 
     z = (np.random.default_rng(0).standard_normal((200, 1000)) * 4).astype(np.float32)
     exact = 1 / (1 + np.exp(-z.astype(np.float64)))
     ulp = np.spacing(exact.astype(np.float32)).astype(np.float64)
-    compiled = polynomial_sigmoid()
+    ways = [
+        ("NumPy's formula (`SKAE_ACCELERATOR=numpy`)", numpy_formula, False),
+        ("shipped kernel `_numba.sigmoid`, into another array", _numba.sigmoid, False),
+        ("shipped kernel, in place (as the forward pass)", _numba.sigmoid, True),
+        ("prototype `polynomial_sigmoid`, into another array", polynomial_sigmoid(), False),
+    ]
     lines = []
-    for label, function in [("NumPy (the core's `_sigmoid`)", _sigmoid), ("polynomial", compiled)]:
-        out = np.empty_like(z)
-        function(z, out)
+    for label, function, in_place in ways:
+        buffer = z.copy()
+        out = buffer if in_place else np.empty_like(z)
+        function(buffer, out)
         error = float(np.max(np.abs(out - exact) / ulp))
         absolute = float(np.max(np.abs(out - exact)))
         times = []
         for _ in range(5):
             start = time.perf_counter()
             for _ in range(repeats):
-                function(z, out)
+                function(buffer, out)  # in place: the values change, the work does not
             times.append((time.perf_counter() - start) / repeats)
         milliseconds = 1e3 * float(np.median(times))
         lines.append([label, f"{milliseconds:.3f}", f"{error:.3g}", f"{absolute:.2g}"])
     return [
-        "## The sigmoid alone: NumPy against a vectorised compiled loop (one thread)",
+        "## The sigmoid alone: NumPy against vectorised compiled loops (one thread)",
         "",
         "One 200 x 1000 float32 block (the deep model's first hidden layer, z ~ N(0, 16)), "
         f"median of 5 runs of {repeats} calls; errors against the float64 result, the "
         "largest over the block: in units in the last place (NumPy's `(1 + tanh(z / 2)) / 2` "
         "loses the relative precision of outputs near 0) and absolute. See "
-        "`polynomial_sigmoid`.",
+        "`sigmoid_alone`.",
         "",
         markdown_table(["sigmoid", "ms per block", "error (ulp)", "absolute error"], lines),
         "",
@@ -557,8 +584,19 @@ def main(argv=None):
     parser.add_argument(
         "--models", nargs="+", choices=sorted(MODELS), default=sorted(MODELS), help="models"
     )
+    parser.add_argument(
+        "--sigmoid-only", action="store_true", help="time only the sigmoid alone (seconds)"
+    )
     args = finish_arguments(parser.parse_args(argv), DEFAULT_OUTPUT)
     env = Environment("bench_one_pool.py", args.threads, args.clock)
+    if args.sigmoid_only:
+        if not _numba_installed():
+            raise SystemExit("--sigmoid-only needs Numba: pip install 'skae[fast]'")
+        header = env.header("The float32 sigmoid alone (issue 21)", False, [simd_line()])
+        with thread_limits(1):
+            sections = sigmoid_alone()
+        write_report("\n".join([*header, "", *sections]), args.output)
+        return
     X, y, source = load_mnist_like(args.n_samples, args.random)
     log(f"data: {source}, X {X.shape} float32")
     data, warmup = {"data": (X, y)}, {"data": (X[:2000], y[:2000])}

@@ -15,7 +15,12 @@ The choice, from the environment variable ``SKAE_ACCELERATOR`` at import, or fro
 - ``"auto"`` (the default): the compiled kernels where Numba is importable, for arrays
   of at least ``MIN_ELEMENTS`` elements, at every BLAS thread count. A small fit keeps
   NumPy and never pays Numba's import and the kernels' loading (about a second in a new
-  process) or their first compilation (once per machine: ``cache=True``).
+  process) or their first compilation (once per machine: ``cache=True``). For the float32
+  sigmoid, the one kernel that is not bit-identical, this means a block of fewer
+  elements gets NumPy's last bits and a larger one the kernel's (within 1.2e-7): like
+  BLAS, whose products of a few rows and of those rows among many already differ in
+  their last bits, so ``transform`` of a few rows never matched the same rows of a
+  larger call bit for bit.
 - ``"numba"``: the compiled kernels for arrays of every size (an error without Numba).
 - ``"numpy"``: NumPy only.
 

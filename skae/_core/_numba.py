@@ -132,7 +132,8 @@ def add_scaled(x, scale, dest):
 # -- the float32 sigmoid: exp by a polynomial, so that the loop vectorises -------------
 # Numba's np.exp and np.tanh are scalar calls into a math library (a 200 x 1000 sigmoid
 # took 6.6 ms against NumPy's 0.29-1 ms); written with + * floor and a bit cast only,
-# LLVM compiles the loop to SIMD instructions (0.2 ms against NumPy's 1 ms on AVX2).
+# LLVM compiles the loop to SIMD instructions (0.25 ms against NumPy's 0.86 ms on AVX2:
+# benchmarks/results/bench_sigmoid_alone.md).
 # exp(x) = 2**n exp(r), n = round(x log2(e)), r = x - n ln(2) with ln(2) in two parts so
 # that r is exact, exp(r) by the minimax polynomial of Cephes' expf (r in [-ln2/2, ln2/2]).
 _F = np.float32
@@ -173,8 +174,9 @@ def _sigmoid32_of(z):
 
 
 # Two loops, because LLVM vectorises a loop over two arrays only after a run-time check
-# that they do not overlap, and runs it scalar (6 times slower) when they are the same
-# array, as in the forward pass: one array, read and written, has nothing to check.
+# that they do not overlap, and runs it scalar (6 times slower) when they are views of
+# the same memory, as in the forward pass: one array, read and written, has nothing to
+# check.
 @_jit
 def _sigmoid32(z, out):
     for i in range(z.size):
@@ -190,16 +192,22 @@ def _sigmoid32_in_place(a):
 def sigmoid(z, out):
     """``activations._sigmoid`` for float32: ``out = 1 / (1 + exp(-z))``.
 
+    ``z`` and ``out`` are C-contiguous float32 arrays of one shape (as
+    :func:`skae._core._fast.kernels` hands them); ``out`` may be ``z``, or a view of it.
+
     Not bit-identical to NumPy's ``(1 + tanh(z / 2)) / 2``: within 1.2e-7 of it and of
     the exact sigmoid (NumPy's is within 6e-8), and within 2.5 units in the last place of
     the exact sigmoid wherever that is a normal float32, where NumPy's loses the relative
-    precision near 0 and rounds to 0 below z = -18 (tested on every 64th float32 between
-    -88 and 88).
-    NaN stays NaN (divergence is detected from it), -inf gives 0 and inf gives 1.
+    precision near 0 and rounds to 0 below about z = -20 (tested on every 256th float32
+    between -88 and 88: 8.7 million inputs). NaN stays NaN (divergence is detected from
+    it), -inf gives 0 and inf gives 1.
     """
+    if z.shape != out.shape:
+        raise ValueError(f"sigmoid: z {z.shape} and out {out.shape} differ in shape")
     if np.may_share_memory(z, out):
-        if out is not z:
-            out[...] = z  # NumPy copies overlapping arrays correctly
+        same = z.ctypes.data == out.ctypes.data and z.strides == out.strides
+        if not same:  # overlapping, shifted: NumPy copies those correctly
+            out[...] = z
         _sigmoid32_in_place(out.reshape(-1))
     else:
         _sigmoid32(z.reshape(-1), out.reshape(-1))
