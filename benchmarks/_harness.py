@@ -569,32 +569,35 @@ def numpy_path(make):
     return wrapped
 
 
+def numpy_sigmoid_formula(z, out):
+    """The core's ``_sigmoid`` with the compiled kernels off: NumPy's formula."""
+    from skae import set_accelerator
+    from skae._core.activations import _sigmoid
+
+    previous = set_accelerator("numpy")
+    try:
+        return _sigmoid(z, out)
+    finally:
+        set_accelerator(previous)
+
+
 def numpy_sigmoid(make):
     """The measurement ``make`` with the compiled kernels but NumPy's float32 sigmoid.
 
     skae as it was before its compiled float32 sigmoid (issue 21): every other kernel
     compiled, the sigmoid by the NumPy formula of ``activations._sigmoid``.
     """
-    from skae import set_accelerator
     from skae._core._fast import numba_available
 
     if not numba_available():  # then every skae row runs NumPy's formulas
         return make
     from skae._core import _numba
-    from skae._core.activations import _sigmoid
-
-    def reference(z, out):
-        previous = set_accelerator("numpy")
-        try:
-            return _sigmoid(z, out)
-        finally:
-            set_accelerator(previous)
 
     def wrapped(data):
         run = make(data)
 
         def run_numpy_sigmoid():
-            with swapped([(_numba, "sigmoid", reference)]):
+            with swapped([(_numba, "sigmoid", numpy_sigmoid_formula)]):
                 run()
 
         return run_numpy_sigmoid

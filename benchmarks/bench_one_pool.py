@@ -74,6 +74,7 @@ from _harness import (  # noqa: E402
     load_mnist_like,
     log,
     markdown_table,
+    numpy_sigmoid_formula,
     run_interleaved,
     swapped,
     thread_limits,
@@ -459,22 +460,13 @@ def sigmoid_alone(repeats=300):
     The shipped kernel is timed into another array and in place, as the forward pass
     calls it (views of one buffer: see ``_numba._sigmoid32``).
     """
-    from skae import set_accelerator
     from skae._core import _numba
-    from skae._core.activations import _sigmoid
-
-    def numpy_formula(z, out):
-        previous = set_accelerator("numpy")
-        try:
-            return _sigmoid(z, out)
-        finally:
-            set_accelerator(previous)
 
     z = (np.random.default_rng(0).standard_normal((200, 1000)) * 4).astype(np.float32)
     exact = 1 / (1 + np.exp(-z.astype(np.float64)))
     ulp = np.spacing(exact.astype(np.float32)).astype(np.float64)
     ways = [
-        ("NumPy's formula (`SKAE_ACCELERATOR=numpy`)", numpy_formula, False),
+        ("NumPy's formula (`SKAE_ACCELERATOR=numpy`)", numpy_sigmoid_formula, False),
         ("shipped kernel `_numba.sigmoid`, into another array", _numba.sigmoid, False),
         ("shipped kernel, in place (as the forward pass)", _numba.sigmoid, True),
         ("prototype `polynomial_sigmoid`, into another array", polynomial_sigmoid(), False),
