@@ -595,3 +595,40 @@ def test_early_stopping_mid_annealing_ends_at_the_target(X, monkeypatch):
     assert ae.n_iter_ == 2
     assert [level for level, _, _ in calls] == [10, 8]  # 360 training rows: one batch
     assert final == [2]
+
+
+class _RecordScipyBlasThreads:
+    """A callback that records how many threads SciPy's own BLAS has at each epoch."""
+
+    def __init__(self, library, fail_at=None):
+        self.library, self.fail_at, self.seen = library, fail_at, []
+
+    def on_epoch_end(self, info):
+        self.seen.append(self.library.info()[0]["num_threads"])
+        if info["epoch"] == self.fail_at:
+            raise RuntimeError("stopped by the test")
+
+
+@pytest.mark.parametrize("fail_at", [None, 2])
+def test_full_batch_fits_run_scipys_own_blas_on_one_thread(X, fail_at):
+    # NumPy's and SciPy's wheels each bring an OpenBLAS with spinning workers; L-BFGS-B
+    # calls SciPy's, the products NumPy's, and both pools at full size took turns at the
+    # cores (3.5 times slower on 2 cores). SciPy's is held to one thread during the fit
+    # and given back after it, also when the fit ends in an error
+    from skae._core.training import _scipy_own_blas
+
+    library = _scipy_own_blas()
+    if library is None:
+        pytest.skip("SciPy shares NumPy's BLAS here (no library of its own)")
+    record = _RecordScipyBlasThreads(library, fail_at)
+    with library.limit(limits=2):
+        model = SparseAutoencoder(8, max_iter=4, callbacks=[record], random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            if fail_at is None:
+                model.fit(X)
+            else:
+                with pytest.raises(RuntimeError, match="stopped by the test"):
+                    model.fit(X)
+        assert record.seen and set(record.seen) == {1}
+        assert library.info()[0]["num_threads"] == 2

@@ -33,12 +33,17 @@ stopping), with status "diverged" or "interrupted". An interrupt before that, or
 other error, propagates.
 """
 
+import contextlib
+import functools
 import math
+import os
 import time
 from dataclasses import dataclass
 
 import numpy as np
+import scipy
 import scipy.optimize
+from threadpoolctl import ThreadpoolController
 
 from .optimizers import OPTIMIZERS
 
@@ -656,6 +661,32 @@ class MinibatchRun(_Run):
         self._keep_best()
 
 
+def scipy_blas_on_one_thread():
+    """A context in which the BLAS libraries that SciPy brings, and NumPy does not use, run
+    one thread.
+
+    SciPy's wheels bundle an OpenBLAS of their own beside NumPy's, each with a pool of
+    worker threads that spin after every call. L-BFGS-B's Fortran calls SciPy's
+    (vector operations on the parameters, which threads do not speed up), the objective's
+    products call NumPy's, and the two pools then take turns at the same cores: at 2
+    threads on 2 cores a digits-sized fit took 3.5 times as long as with SciPy's pool at
+    one thread (``benchmarks/bench_two_pools.py``). A BLAS that NumPy and SciPy share (a
+    conda install) lives outside SciPy's folders and is left alone.
+    """
+    own = _scipy_own_blas()
+    return contextlib.nullcontext() if own is None else own.limit(limits=1)
+
+
+@functools.cache
+def _scipy_own_blas():
+    # looked up once: scanning the loaded libraries takes milliseconds, and SciPy's BLAS
+    # is loaded with scipy.optimize, before this module runs
+    scipy_dir = os.path.dirname(scipy.__file__)  # also matches the wheels' "scipy.libs"
+    blas = ThreadpoolController().select(user_api="blas")
+    own = [lib.filepath for lib in blas.lib_controllers if lib.filepath.startswith(scipy_dir)]
+    return blas.select(filepath=own) if own else None
+
+
 class FullBatchRun(_Run):
     """``scipy.optimize.minimize`` on the full-batch objective (L-BFGS-B or CG).
 
@@ -736,7 +767,8 @@ class FullBatchRun(_Run):
             if self.finished is not None:
                 return self._end(self.finished)
             theta[...] = self.theta64
-            status = self._rounds()
+            with scipy_blas_on_one_thread():
+                status = self._rounds()
         except KeyboardInterrupt:
             if self.epochs_done == 0:  # nothing completed to keep
                 raise
