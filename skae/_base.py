@@ -329,15 +329,17 @@ _PACKAGE_DIRS = None
 
 
 def user_stacklevel():
-    """The ``stacklevel`` that makes a warning point at the first frame outside skae and
-    scikit-learn (the user's line), for the function that calls ``warnings.warn``."""
+    """The ``stacklevel`` that makes a warning point at the first frame outside skae,
+    scikit-learn and joblib (the user's line), for the function that calls
+    ``warnings.warn``. joblib: scikit-learn's ``Pipeline`` fits its steps through
+    ``joblib.Memory``'s wrapper."""
     global _PACKAGE_DIRS
     if _PACKAGE_DIRS is None:
+        import joblib
         import sklearn
 
-        _PACKAGE_DIRS = tuple(
-            os.path.dirname(module.__file__) + os.sep for module in (sys.modules["skae"], sklearn)
-        )
+        packages = (sys.modules["skae"], sklearn, joblib)
+        _PACKAGE_DIRS = tuple(os.path.dirname(module.__file__) + os.sep for module in packages)
     frame, level = sys._getframe(2), 2  # the warning function's caller
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIRS):
         frame, level = frame.f_back, level + 1

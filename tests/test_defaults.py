@@ -67,6 +67,13 @@ def test_a_decoder_that_cannot_reach_x_warns_once_naming_the_parameter(standardi
     assert len(decoder) == 1
     assert "output_activation='auto'" in str(decoder[0].message)
     assert decoder[0].filename == __file__  # at the user's line
+    # also from inside a Pipeline, which fits its steps through joblib's Memory wrapper
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tied = TiedAutoencoder(8, output_activation="sigmoid", random_state=0)
+        make_pipeline(tied, LogisticRegression()).fit(X, standardised_iris[1])
+    decoder = [w for w in caught if "can never reach" in str(w.message)]
+    assert len(decoder) == 1 and decoder[0].filename == __file__
     # inside a stack it names the parameter as the stack's user reaches it
     stack = StackedAutoencoder(
         [("first", TiedAutoencoder(8, output_activation="sigmoid", random_state=0))],

@@ -1,5 +1,6 @@
 """The training engine: partial_fit, early stopping, divergence, warnings, solvers."""
 
+import os
 import warnings
 
 import numpy as np
@@ -597,38 +598,78 @@ def test_early_stopping_mid_annealing_ends_at_the_target(X, monkeypatch):
     assert final == [2]
 
 
-class _RecordScipyBlasThreads:
-    """A callback that records how many threads SciPy's own BLAS has at each epoch."""
+class _RecordBlasThreads:
+    """A callback that records the thread counts of SciPy's own BLAS and of NumPy's."""
 
-    def __init__(self, library, fail_at=None):
-        self.library, self.fail_at, self.seen = library, fail_at, []
+    def __init__(self, scipy_blas, fail_at=None):
+        from threadpoolctl import ThreadpoolController
+
+        # NumPy's BLAS, found by its own folder, not by the rule under test
+        numpy_folder = os.path.realpath(os.path.dirname(np.__file__))
+        self.others = [
+            lib
+            for lib in ThreadpoolController().select(user_api="blas").lib_controllers
+            if os.path.realpath(lib.filepath).startswith(
+                (numpy_folder + os.sep, numpy_folder + ".libs")
+            )
+        ]
+        self.scipy_blas, self.fail_at, self.seen, self.seen_others = scipy_blas, fail_at, [], []
 
     def on_epoch_end(self, info):
-        self.seen.append(self.library.info()[0]["num_threads"])
+        self.seen.append(self.scipy_blas.info()[0]["num_threads"])
+        self.seen_others.append([lib.num_threads for lib in self.others])
         if info["epoch"] == self.fail_at:
             raise RuntimeError("stopped by the test")
+
+
+def _fit_recording(X, record, fail_at):
+    model = SparseAutoencoder(8, max_iter=4, callbacks=[record], random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if fail_at is None:
+            model.fit(X)
+        else:
+            with pytest.raises(RuntimeError, match="stopped by the test"):
+                model.fit(X)
 
 
 @pytest.mark.parametrize("fail_at", [None, 2])
 def test_full_batch_fits_run_scipys_own_blas_on_one_thread(X, fail_at):
     # NumPy's and SciPy's wheels each bring an OpenBLAS with spinning workers; L-BFGS-B
     # calls SciPy's, the products NumPy's, and both pools at full size took turns at the
-    # cores (3.5 times slower on 2 cores). SciPy's is held to one thread during the fit
-    # and given back after it, also when the fit ends in an error
+    # cores (2.9 times slower on 2 cores). SciPy's is held to one thread during the fit
+    # and given back after it, also when the fit ends in an error; NumPy's keeps its own
+    from threadpoolctl import threadpool_limits
+
     from skae._core.training import _scipy_own_blas
 
-    library = _scipy_own_blas()
-    if library is None:
+    scipy_blas = _scipy_own_blas()
+    if scipy_blas is None:
         pytest.skip("SciPy shares NumPy's BLAS here (no library of its own)")
-    record = _RecordScipyBlasThreads(library, fail_at)
-    with library.limit(limits=2):
-        model = SparseAutoencoder(8, max_iter=4, callbacks=[record], random_state=0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            if fail_at is None:
-                model.fit(X)
-            else:
-                with pytest.raises(RuntimeError, match="stopped by the test"):
-                    model.fit(X)
+    with threadpool_limits(limits=2, user_api="blas"):
+        record = _RecordBlasThreads(scipy_blas, fail_at)
+        _fit_recording(X, record, fail_at)
         assert record.seen and set(record.seen) == {1}
-        assert library.info()[0]["num_threads"] == 2
+        assert all(counts == [2] * len(record.others) for counts in record.seen_others)
+        assert scipy_blas.info()[0]["num_threads"] == 2
+
+
+def test_a_full_batch_fit_in_another_thread_leaves_the_blas_limits_alone(X):
+    # threadpoolctl's limits are process-wide: two fits in two threads would restore
+    # each other's, so only the main thread sets them
+    import threading
+
+    from threadpoolctl import threadpool_limits
+
+    from skae._core.training import _scipy_own_blas
+
+    scipy_blas = _scipy_own_blas()
+    if scipy_blas is None:
+        pytest.skip("SciPy shares NumPy's BLAS here (no library of its own)")
+    with threadpool_limits(limits=2, user_api="blas"):
+        record = _RecordBlasThreads(scipy_blas)
+        worker = threading.Thread(target=_fit_recording, args=(X, record, None))
+        worker.start()
+        worker.join()
+        assert record.seen and set(record.seen) == {2}
+        assert scipy_blas.info()[0]["num_threads"] == 2

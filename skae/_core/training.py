@@ -37,7 +37,9 @@ import contextlib
 import functools
 import math
 import os
+import threading
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -662,28 +664,48 @@ class MinibatchRun(_Run):
 
 
 def scipy_blas_on_one_thread():
-    """A context in which the BLAS libraries that SciPy brings, and NumPy does not use, run
+    """A context in which the BLAS library that SciPy brings, and NumPy does not use, runs
     one thread.
 
     SciPy's wheels bundle an OpenBLAS of their own beside NumPy's, each with a pool of
     worker threads that spin after every call. L-BFGS-B's Fortran calls SciPy's
     (vector operations on the parameters, which threads do not speed up), the objective's
     products call NumPy's, and the two pools then take turns at the same cores: at 2
-    threads on 2 cores a digits-sized fit took 3.5 times as long as with SciPy's pool at
+    threads on 2 cores a digits-sized fit took 2.9 times as long as with SciPy's pool at
     one thread (``benchmarks/bench_two_pools.py``). A BLAS that NumPy and SciPy share (a
-    conda install) lives outside SciPy's folders and is left alone.
+    conda install, Accelerate) is left alone. Only in the main thread: threadpoolctl's
+    limits are process-wide, and two fits in two threads would restore each other's
+    (a fit in a thread of its own keeps SciPy's threads, as before). A callback of the
+    fit runs under the limit too.
     """
     own = _scipy_own_blas()
-    return contextlib.nullcontext() if own is None else own.limit(limits=1)
+    if own is None or threading.current_thread() is not threading.main_thread():
+        return contextlib.nullcontext()
+    return own.limit(limits=1)
 
 
 @functools.cache
 def _scipy_own_blas():
     # looked up once: scanning the loaded libraries takes milliseconds, and SciPy's BLAS
     # is loaded with scipy.optimize, before this module runs
-    scipy_dir = os.path.dirname(scipy.__file__)  # also matches the wheels' "scipy.libs"
-    blas = ThreadpoolController().select(user_api="blas")
-    own = [lib.filepath for lib in blas.lib_controllers if lib.filepath.startswith(scipy_dir)]
+    def folders(module):
+        here = os.path.normcase(os.path.realpath(os.path.dirname(module.__file__)))
+        # the package's folder, and the wheels' "scipy.libs" / "numpy.libs" beside it
+        return (here + os.sep, here + ".libs" + os.sep)
+
+    try:
+        with warnings.catch_warnings():  # threadpoolctl's notes on OpenMP runtimes
+            warnings.simplefilter("ignore")
+            blas = ThreadpoolController().select(user_api="blas")
+    except Exception:  # a speed setting: never a reason for a fit to fail
+        return None
+    scipy_folders, numpy_folders = folders(scipy), folders(np)
+    own = [
+        lib.filepath
+        for lib in blas.lib_controllers
+        if os.path.normcase(os.path.realpath(lib.filepath)).startswith(scipy_folders)
+        and not os.path.normcase(os.path.realpath(lib.filepath)).startswith(numpy_folders)
+    ]
     return blas.select(filepath=own) if own else None
 
 

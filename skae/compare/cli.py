@@ -6,7 +6,6 @@ options are described in the package's docstring and by ``--help``.
 """
 
 import argparse
-import contextlib
 import json
 import time
 from pathlib import Path
@@ -209,11 +208,9 @@ def build_parser():
 
 
 def _blas_threads(limit):
-    """Limit BLAS threads when threadpoolctl (installed with scikit-learn) is there."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # not a declared dependency of skae: run unlimited
-        return contextlib.nullcontext()
+    """Limit BLAS threads (threadpoolctl: a dependency of skae and of scikit-learn)."""
+    from threadpoolctl import threadpool_limits
+
     return threadpool_limits(limits=limit, user_api="blas")
 
 
