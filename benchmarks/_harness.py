@@ -550,35 +550,32 @@ def accelerator_line():
     )
 
 
+def on_numpy(function, *args):
+    """``function(*args)`` with skae's compiled kernels off (``SKAE_ACCELERATOR=numpy``)."""
+    from skae import set_accelerator
+
+    previous = set_accelerator("numpy")
+    try:
+        return function(*args)
+    finally:
+        set_accelerator(previous)
+
+
 def numpy_path(make):
     """The measurement ``make`` with skae's compiled kernels off (``SKAE_ACCELERATOR=numpy``)."""
-    from skae import set_accelerator
 
     def wrapped(data):
         run = make(data)
-
-        def run_numpy():
-            previous = set_accelerator("numpy")
-            try:
-                run()
-            finally:
-                set_accelerator(previous)
-
-        return run_numpy
+        return lambda: on_numpy(run)
 
     return wrapped
 
 
 def numpy_sigmoid_formula(z, out):
     """The core's ``_sigmoid`` with the compiled kernels off: NumPy's formula."""
-    from skae import set_accelerator
     from skae._core.activations import _sigmoid
 
-    previous = set_accelerator("numpy")
-    try:
-        return _sigmoid(z, out)
-    finally:
-        set_accelerator(previous)
+    return on_numpy(_sigmoid, z, out)
 
 
 def numpy_sigmoid(make):

@@ -700,11 +700,14 @@ def _scipy_own_blas():
     except Exception:  # a speed setting: never a reason for a fit to fail
         return None
     scipy_folders, numpy_folders = folders(scipy), folders(np)
-    own = [
-        lib.filepath
+    paths = {
+        lib.filepath: os.path.normcase(os.path.realpath(lib.filepath))
         for lib in blas.lib_controllers
-        if os.path.normcase(os.path.realpath(lib.filepath)).startswith(scipy_folders)
-        and not os.path.normcase(os.path.realpath(lib.filepath)).startswith(numpy_folders)
+    }
+    own = [
+        filepath
+        for filepath, path in paths.items()
+        if path.startswith(scipy_folders) and not path.startswith(numpy_folders)
     ]
     return blas.select(filepath=own) if own else None
 
