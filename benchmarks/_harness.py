@@ -32,6 +32,9 @@ MNIST_IMAGES = MNIST_DIR / "train-images-idx3-ubyte.gz"
 N_PIXELS = 784
 PINNING_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 DOCUMENTED_COMMAND = "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python"
+# how long OpenBLAS's idle workers spin before they sleep (read once, at NumPy's import);
+# reported, and kept in the command line, because it moves the 2-thread epochs on a VM
+SPIN_VARIABLE = "OPENBLAS_THREAD_TIMEOUT"
 
 # contention control: other processes' CPU use, in cores, measured from /proc/stat
 SETTLE_SECONDS = 0.25  # pause before each run, also the window that samples the load
@@ -112,6 +115,8 @@ def command_line():
     python = sys.executable if sys.prefix != sys.base_prefix else "python"
     pinned = any(v in os.environ for v in PINNING_VARIABLES)
     prefix = "" if pinned else "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "
+    if SPIN_VARIABLE in os.environ:
+        prefix += f"{SPIN_VARIABLE}={shlex.quote(os.environ[SPIN_VARIABLE])} "
     return f"{prefix}{python} {args}"
 
 
@@ -192,6 +197,8 @@ class Environment:
             )
         pinned = ", ".join(f"{k}={v}" for k, v in self.pinned.items()) or "unset"
         header.append(f"- OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE: {pinned}")
+        spin = os.environ.get(SPIN_VARIABLE, "unset (OpenBLAS's built-in default)")
+        header.append(f"- {SPIN_VARIABLE}: {spin}")
         if self.clock == "cpu":
             header.append(
                 "- clock: CPU time of this process (`time.process_time`), not wall time: "
