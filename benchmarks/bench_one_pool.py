@@ -7,7 +7,7 @@ Run from the repository root, with OpenBLAS choosing its own kernel as users run
 Issue 21 asks for the work between the matrix products of a batch (activations and their
 derivatives, weight decay, the optimiser's update) to use as many cores as the products.
 skae runs it on the calling thread: threaded Numba kernels lost to OpenBLAS's spinning
-workers (docs/performance.md). This script keeps four further ways to do it, each an
+workers (docs/performance.md). This script keeps five further ways to do it, each an
 experiment written here, outside the package (it patches the core for one timed run and
 puts it back), and times them round-robin in one run against the epoch as shipped:
 
@@ -31,6 +31,15 @@ puts it back), and times them round-robin in one run against the epoch as shippe
   on every core (the bias adds and sums, the softmax and the log loss stay on one
   thread). Not bit-identical: the sigmoid's error on one block, in units in the last
   place, is printed at the end, with its speed alone.
+
+- ``a pool of our own``: (d) without OpenBLAS's threads. Both OpenBLAS libraries are
+  held to one thread, and every float32 product of the epoch runs as a ``prange`` over
+  blocks of its output's columns on Numba's threads, each block one call of SciPy's
+  single-threaded ``sgemm`` (:func:`own_pool_parts`). The kernels and the sigmoid run
+  as in (d), on the same threads. No callback, so no process-wide BLAS state beyond the
+  thread limits. Not bit-identical: a block's product may round otherwise than the whole
+  product. The row ``floor, products on a pool of our own`` times the products alone
+  that way.
 
 Since the compiled float32 sigmoid shipped (issue 21), "the epoch as shipped" includes
 it, so (d) adds only its threads to the shipped epoch; the results files of the first
@@ -407,6 +416,127 @@ def with_pool(make_inner, kernels=True, sigmoid=False):
     return make
 
 
+# -- (e) a pool of our own: the products too, one single-threaded BLAS call per block ---
+@functools.cache
+def own_pool_parts():
+    """``C = op(A) @ op(B)`` as a ``prange`` over blocks of C's columns, each block one
+    call of SciPy's ``sgemm`` (``scipy.linalg.cython_blas``) on that thread.
+
+    With both OpenBLAS libraries held to one thread, no BLAS pool spins: Numba's OpenMP
+    threads are the only pool, for the products and the kernels alike. Float32 only.
+    Pointers and integers go to ``sgemm`` as 64-bit integers (the x86-64 calling
+    convention passes both alike); Fortran's arguments are pointers, hence the small
+    arrays.
+    """
+    from numba import njit, prange
+    from numba.extending import get_cython_function_address
+
+    address = get_cython_function_address("scipy.linalg.cython_blas", "sgemm")
+    sgemm = ctypes.CFUNCTYPE(None, *([ctypes.c_size_t] * 13))(address)
+
+    @njit(nogil=True)
+    def block(trans_b, trans_a, rows, columns, inner, b, ldb, a, lda, c, ldc):
+        ints = np.empty(6, np.int32)
+        ints[0], ints[1], ints[2], ints[3], ints[4], ints[5] = rows, columns, inner, ldb, lda, ldc
+        flags = np.empty(2, np.uint8)
+        flags[0], flags[1] = trans_b, trans_a
+        scalars = np.empty(2, np.float32)
+        scalars[0], scalars[1] = 1.0, 0.0
+        i, f, s = ints.ctypes.data, flags.ctypes.data, scalars.ctypes.data
+        sgemm(f, f + 1, i, i + 4, i + 8, s, b, i + 12, a, i + 16, s + 4, c, i + 20)
+
+    @njit(parallel=True, nogil=True)
+    def gemm(a, a_transposed, b, b_transposed, c, n_blocks):
+        # C (m x n, row-major) is C^T column-major: C^T = op(B)^T op(A)^T, split over
+        # C's columns in blocks of whole cache lines
+        m, n = c.shape
+        inner = a.shape[0] if a_transposed else a.shape[1]
+        width = ((n + n_blocks - 1) // n_blocks + 15) // 16 * 16
+        for t in prange(n_blocks):
+            j0, j1 = t * width, min(n, (t + 1) * width)
+            if j0 < j1:
+                offset = j0 * b.shape[1] if b_transposed else j0
+                block(
+                    84 if b_transposed else 78,  # 'T', 'N'
+                    84 if a_transposed else 78,
+                    j1 - j0,
+                    m,
+                    inner,
+                    b.ctypes.data + 4 * offset,
+                    b.shape[1],
+                    a.ctypes.data,
+                    a.shape[1],
+                    c.ctypes.data + 4 * j0,
+                    n,
+                )
+
+    return gemm
+
+
+def _row_major(x):
+    """``(memory, transposed)``: ``x`` as a C-contiguous array or its transpose."""
+    if x.flags.c_contiguous:
+        return x, False
+    if x.flags.f_contiguous:
+        return x.T, True
+    return None, None
+
+
+class _OwnProducts:
+    """NumPy, but ``matmul`` into ``out`` through :func:`own_pool_parts` for float32."""
+
+    def __init__(self, n_threads):
+        self.gemm, self.n_threads = own_pool_parts(), n_threads
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+    def matmul(self, a, b, out=None):
+        (a_memory, a_transposed), (b_memory, b_transposed) = _row_major(a), _row_major(b)
+        usable = (
+            out is not None
+            and a_memory is not None
+            and b_memory is not None
+            and out.flags.c_contiguous
+            and a.dtype == b.dtype == out.dtype == np.float32
+        )
+        if not usable:
+            return np.matmul(a, b, out=out)
+        self.gemm(a_memory, a_transposed, b_memory, b_transposed, out, self.n_threads)
+        return out
+
+
+def own_pool(model_make, kernels=True, sigmoid=True):
+    """(e): every product and the kernels on Numba's threads; both BLAS on one thread."""
+    import _harness
+
+    def make(data):
+        run_inner = model_make(data)
+        numba, _, parallel = numba_pool_parts()
+        from skae._core import _numba
+
+        n_threads = blas_threads()
+        products = _OwnProducts(n_threads)
+        changes = [(core_network, "np", products), (_harness, "np", products)]
+        if kernels:
+            changes += [(_numba, k, v) for k, v in parallel.items()]
+        if sigmoid:
+            changes.append((ACTIVATIONS, "sigmoid", _compiled_sigmoid(ACTIVATIONS["sigmoid"])))
+
+        def run():
+            previous = numba.get_num_threads()
+            numba.set_num_threads(n_threads)
+            try:
+                with threadpool_limits(1, user_api="blas"), swapped(changes):
+                    return run_inner()
+            finally:
+                numba.set_num_threads(previous)
+
+        return run
+
+    return make
+
+
 # -- the route left: a sigmoid compiled into a loop that LLVM vectorises ---------------
 @functools.cache
 def polynomial_sigmoid(parallel=False):
@@ -604,9 +734,13 @@ def main(argv=None):
             ("pool", "(b) one pool (numba)"),
             ("rows", "(c) rows on threads"),
             ("pool_sigmoid", "(d) one pool + compiled sigmoid"),
+            ("floor_own", "floor, products on a pool of our own"),
+            ("own", "(e) a pool of our own: products and kernels"),
         ]
         if not has_pool:
             rows = [r for r in rows if r[0] not in ("floor_pool", "pool", "pool_sigmoid")]
+        if not _numba_installed():
+            rows = [r for r in rows if r[0] not in ("floor_own", "own")]
         scaling = ThreadScaling(rows, "floor")
         for count in env.thread_counts:
             with thread_limits(count):
@@ -619,6 +753,8 @@ def main(argv=None):
                     "pool": lambda d, m=model: with_pool(shipped(m))(d),
                     "rows": rows_on_threads(model),
                     "pool_sigmoid": lambda d, m=model: with_pool(shipped(m), sigmoid=True)(d),
+                    "floor_own": lambda d, m=model: own_pool(floor(m), False, False)(d),
+                    "own": lambda d, m=model: own_pool(shipped(m))(d),
                 }
                 measurements = {key: (label, makers[key], "data") for key, label in rows}
                 sections_check = same_parameters(makers, rows, warmup["data"])
@@ -646,14 +782,14 @@ def main(argv=None):
         for m in args.models
     )
     header = env.header(
-        "One pool for the products and the elementwise work: four ways, measured (issue 21)",
+        "One pool for the products and the elementwise work: five ways, measured (issue 21)",
         False,
         [
             f"data: {source}; X {X.shape[0]} x {X.shape[1]} float32; Adam lr {LEARNING_RATE}",
             f"models: {sizes}",
             timings.method_line(args.repeats, patience),
             simd_line(),
-            "rows (a)-(d): see the script's docstring; `/ shipped` divides by the epoch as "
+            "rows (a)-(e): see the script's docstring; `/ shipped` divides by the epoch as "
             "shipped at the same thread count (below 1: faster)",
         ],
     )
@@ -672,7 +808,7 @@ def same_parameters(makers, rows, data):
     reference = makers["shipped"](data)()
     lines = []
     for key, label in rows:
-        if key in ("floor", "floor_pool", "shipped"):
+        if key in ("floor", "floor_pool", "floor_own", "shipped"):
             continue
         theta = makers[key](data)()
         difference = float(np.max(np.abs(theta - reference)))
@@ -694,7 +830,8 @@ def simd_line():
     flags = ", ".join(f"{k} {'yes' if features.get(k) else 'no'}" for k in ("AVX2", "AVX512F"))
     return (
         f"SIMD (NumPy's CPU features): {flags}. The scaling section's note that skae's "
-        "kernels run on one thread holds for the shipped row; (b) and (d) run them threaded"
+        "kernels run on one thread holds for the shipped row; (b), (d) and (e) run them "
+        "threaded"
     )
 
 
