@@ -5,16 +5,17 @@ Run from the repository root, with OpenBLAS choosing its own kernel as users run
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_spin.py
 
 After each threaded call OpenBLAS's worker threads spin, waiting for the next one, for
-``2 ** OPENBLAS_THREAD_TIMEOUT`` cycles (28 in OpenBLAS's ``driver/others/blas_server.c``
-unless the build or the environment says otherwise; read once, when NumPy loads
-OpenBLAS) before they sleep. Between the products of a batch, skae's elementwise work
-and the optimiser's update run on the calling thread, beside a worker that spins. This
-script times the epoch of the deep classifier's core loop (``bench_deep.py``'s "skae
-core" row: 784-1000-500-10, sigmoid, softmax, Adam, batches of 200, float32, MNIST), its
-Adam steps and the floor (the 8 products alone), in child processes that alternate
-between OpenBLAS's default and ``OPENBLAS_THREAD_TIMEOUT=4`` (the workers sleep at
-once), round-robin, so that both settings meet the same machine. The variable must be
-set before NumPy starts, hence a process per run. The Adam step is timed by wrapping
+``2 ** OPENBLAS_THREAD_TIMEOUT`` ticks of the time-stamp counter (28 in OpenBLAS's
+``driver/others/blas_server.c`` unless the build or the environment says otherwise;
+read once, when NumPy loads OpenBLAS) before they sleep. Between the products of a
+batch, skae's elementwise work and the optimiser's update run on the calling thread,
+beside a worker that spins. This script times the epoch of the deep classifier's core
+loop (``bench_deep.py``'s "skae core" row: 784-1000-500-10, sigmoid, softmax, Adam,
+batches of 200, float32, MNIST), its Adam steps and the floor (the 8 products alone),
+in child processes that alternate between OpenBLAS's default and
+``OPENBLAS_THREAD_TIMEOUT=4`` (the workers sleep at once), round-robin, so that both
+settings meet the same machine. The variable must be set before NumPy starts, hence a
+process per run. The Adam step is timed by wrapping
 ``Adam.step`` in the child (the timer adds two clock reads per batch to both settings).
 
 The report is printed and written to ``benchmarks/results/bench_spin.md``.
