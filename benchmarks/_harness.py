@@ -609,6 +609,40 @@ def numpy_sigmoid(make):
     return wrapped
 
 
+def decay_in_objective_swaps():
+    """Swaps (for :func:`swapped`) that put the weight decay where it was before the
+    fused step (issue 21): in the objective (a ``vdot`` of each weight matrix for its
+    value, then a pass adding ``alpha * W`` to the gradient), the step without it. The
+    experiments built on that flow run under them."""
+    from skae._core.network import Network
+
+    objective = Network.objective
+
+    def objective_with_decay(self, *args, include_weight_decay=True, **kwargs):
+        return objective(self, *args, **kwargs)
+
+    return [
+        (Network, "objective", objective_with_decay),
+        (Network, "weight_decay_ranges", property(lambda self: [])),
+    ]
+
+
+def decay_in_objective(make):
+    """The measurement ``make`` under :func:`decay_in_objective_swaps`."""
+    swaps = decay_in_objective_swaps()
+
+    def wrapped(data):
+        run = make(data)
+
+        def run_decay_in_objective():
+            with swapped(swaps):
+                run()
+
+        return run_decay_in_objective
+
+    return wrapped
+
+
 @contextlib.contextmanager
 def swapped(swaps):
     """Replace ``(namespace, name, value)`` (a module's global or a dict's key) for a while."""

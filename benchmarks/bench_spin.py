@@ -11,8 +11,8 @@ read once, when NumPy loads OpenBLAS) before they sleep. Between the products of
 batch, skae's elementwise work and the optimiser's update run on the calling thread,
 beside a worker that spins. This script times the epoch of the deep classifier's core
 loop (``bench_deep.py``'s "skae core" row: 784-1000-500-10, sigmoid, softmax, Adam,
-batches of 200, float32, MNIST), its Adam steps and the floor (the 8 products alone),
-in child processes that alternate between OpenBLAS's default and
+batches of 200, float32, MNIST), its Adam steps (with the weight decay) and the floor
+(the 8 products alone), in child processes that alternate between OpenBLAS's default and
 ``OPENBLAS_THREAD_TIMEOUT=4`` (the workers sleep at once), round-robin, so that both
 settings meet the same machine. The variable must be set before NumPy starts, hence a
 process per run. The Adam step is timed by wrapping
@@ -58,10 +58,11 @@ def child(n_epochs, n_samples):
     steps = []
     step = optimizers.Adam.step
 
-    def timed_step(self, grad):
+    def timed_step(self, grad, decay=()):
         start = time.perf_counter()
-        step(self, grad)
+        value = step(self, grad, decay)
         steps.append(time.perf_counter() - start)
+        return value
 
     optimizers.Adam.step = timed_step
     floor()  # warm-up: the pools started, the kernels compiled

@@ -249,6 +249,47 @@ def test_sgd_first_steps_by_hand():
     np.testing.assert_allclose(params, [-0.5 - 1.75, 2.0 + 3.5])
 
 
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize(
+    "decay",
+    [[(0, 3, 0.5), (5, 9, 2.0)], [(2, 7, 1.0)], [(0, 4, 0.1), (4, 9, 3.0)], []],
+    ids=["gap between", "gaps around", "adjacent", "none"],
+)
+def test_a_step_with_weight_decay_steps_along_the_decayed_gradient(solver, decay):
+    # decay (start, stop, alpha): the step's gradient is grad + alpha w on those ranges,
+    # and it returns sum(alpha / 2 ||w||^2) of the parameters before the step
+    rng = np.random.default_rng(0)
+    start = rng.standard_normal(9)
+    alphas = np.zeros(9)
+    for begin, end, alpha in decay:
+        alphas[begin:end] = alpha
+    decayed, plain = start.copy(), start.copy()
+    with_decay = OPTIMIZERS[solver](decayed, learning_rate=0.1)
+    by_hand = OPTIMIZERS[solver](plain, learning_rate=0.1)
+    for seed in (1, 2):  # a second step: through the momentum / the moments too
+        grad = np.random.default_rng(seed).standard_normal(9)
+        expected = 0.5 * np.sum(alphas * decayed**2)
+        value = with_decay.step(grad.copy(), decay)
+        assert by_hand.step(grad + alphas * plain) == 0.0  # no decay, no value
+        assert value == pytest.approx(expected, rel=1e-12, abs=0)
+        np.testing.assert_array_equal(decayed, plain)
+    assert not np.array_equal(decayed, start)
+
+
+def test_weight_decay_ranges_are_the_untied_decayed_weights():
+    from skae._core.network import Layer, Network
+
+    layers = [
+        Layer(4, 3, "sigmoid", alpha=0.5),  # weights 0..12, biases 12..15
+        Layer(3, 2, "sigmoid"),  # alpha 0: weights 15..21, biases 21..23
+        Layer(2, 3, "sigmoid", tied_to=1, alpha=0.7),  # tied: no weights of its own
+        Layer(3, 4, "sigmoid", alpha=2.0),  # weights 26..38, biases 38..42
+    ]
+    network = Network(layers, "squared_error")
+    assert network.weight_decay_ranges == [(0, 12, 0.5), (26, 38, 2.0)]
+    assert network.n_params == 42
+
+
 @pytest.mark.parametrize("Optimizer", [SGD, Adam])
 def test_optimisers_keep_float32(Optimizer):
     params = np.ones(4, dtype=np.float32)

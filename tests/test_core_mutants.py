@@ -916,6 +916,36 @@ def test_minibatch_stops_after_n_iter_no_change_epochs_without_improvement(capsy
     ]
 
 
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_minibatch_loss_counts_the_weight_decay_the_step_adds(solver):
+    # the engine leaves the weight decay to the optimiser's step: at learning rate 0 the
+    # epoch's loss is still the whole objective, decay included (once), on the weights
+    # of the untied layers only
+    rng = np.random.default_rng(17)
+    x = rng.random((30, 4))
+    layers = [
+        Layer(4, 3, "sigmoid", alpha=0.3),
+        Layer(3, 3, "sigmoid", tied_to=None, alpha=2.0),
+        Layer(3, 4, "sigmoid", tied_to=0, alpha=5.0),  # tied: no decay of its own
+    ]
+    network = Network(layers, "squared_error")
+    theta = network.init_params(rng)
+    start = theta.copy()
+    history = TrainingHistory()
+    train_minibatch(
+        network, theta, x, solver=solver, learning_rate=0.0, batch_size=7, max_iter=2,
+        history=history, rng=rng,
+    )  # fmt: skip
+    np.testing.assert_array_equal(theta, start)
+    params = network.unpack(start)
+    decay = 0.15 * np.sum(params[0].weights ** 2) + np.sum(params[1].weights ** 2)
+    loss = network.objective(start, x)
+    assert loss - network.objective(start, x, include_weight_decay=False) == pytest.approx(
+        decay, rel=1e-12
+    )
+    assert history.loss_curve == pytest.approx([loss] * 2, rel=1e-12)
+
+
 def test_minibatch_improvement_must_exceed_tol():
     # a loss falling by less than tol per epoch counts as no improvement
     rng, x, target, network, theta = identity_layer_problem(17, n=12)

@@ -28,7 +28,7 @@ from skae import (  # noqa: E402
 from skae._core import _fast  # noqa: E402
 from skae._core.activations import ACTIVATIONS, DERIVATIVES  # noqa: E402
 from skae._core.network import Layer, Network, _add_bias, _multiply  # noqa: E402
-from skae._core.optimizers import SGD, Adam  # noqa: E402
+from skae._core.optimizers import OPTIMIZERS, SGD, Adam  # noqa: E402
 from skae._core.penalties import TopKSparsity, weight_decay  # noqa: E402
 from skae.utils import check_gradients  # noqa: E402
 
@@ -122,6 +122,29 @@ def test_sgd_step_is_bit_identical(accelerator, dtype):
     (v_np, (p_np, _)), (v_nb, (p_nb, _)) = results
     np.testing.assert_array_equal(p_np, p_nb)
     np.testing.assert_array_equal(v_np, v_nb)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_steps_with_weight_decay_are_bit_identical(accelerator, dtype, solver):
+    # ranges of odd lengths, not multiples of the kernels' lanes, with gaps around them
+    decay = [(3, 700, 1e-2), (733, 990, 0.5)]
+
+    def steps(params, grads):
+        optimizer = OPTIMIZERS[solver](params, learning_rate=0.01)
+        return np.array([optimizer.step(grad, decay) for grad in grads])
+
+    start = random(1001, dtype)
+    grads = np.stack([random(1001, dtype, seed) for seed in range(1, 5)])
+    (values_np, (p_np, _)), (values_nb, (p_nb, _)) = both(accelerator, steps, start, grads)
+    np.testing.assert_array_equal(p_np, p_nb)
+    assert p_nb.dtype == dtype
+    # the decay's value: NumPy's vdot sums in the dtype, the kernels in float64
+    np.testing.assert_allclose(values_np, values_nb, rtol=1e-5 if dtype == np.float32 else 1e-13)
+    exact = start.astype(np.float64) ** 2
+    first = 0.5 * (1e-2 * np.sum(exact[3:700]) + 0.5 * np.sum(exact[733:990]))
+    # the kernels' float64 sum, rounded to the dtype
+    assert values_nb[0] == pytest.approx(first, rel=1e-7 if dtype == np.float32 else 1e-12)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

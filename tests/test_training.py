@@ -393,9 +393,9 @@ class _RecordingAdam(OPTIMIZERS["adam"]):
 
     rates = []
 
-    def step(self, grad):
+    def step(self, grad, decay=()):
         self.rates.append(self.learning_rate)
-        super().step(grad)
+        return super().step(grad, decay)
 
 
 def test_cosine_schedule_anneals_every_batch_to_zero(X, monkeypatch):

@@ -5,7 +5,9 @@ formulas and run wherever skae runs. Where the optional extra ``skae[fast]`` is 
 (Numba), a few of them hand their work to a compiled kernel of :mod:`skae._core._numba`
 that does the same arithmetic in the same order in one pass over memory instead of
 several, so the results are bit-identical; the float32 sigmoid alone uses another
-formula that vectorises, within 1.2e-7 of the exact sigmoid (``_numba.sigmoid``). Each
+formula that vectorises, within 1.2e-7 of the exact sigmoid (``_numba.sigmoid``), and the
+weight decay's value, part of the reported loss, is summed in float64 by the
+optimisers' kernels (``_numba.adam_update``). Each
 NumPy function that has such a kernel asks :func:`kernels` first, in one line, and falls
 through to its own formula when it gets None.
 

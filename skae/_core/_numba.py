@@ -4,7 +4,9 @@ Each kernel does the work of the NumPy function named in its docstring (the refe
 which states the formula) with the same arithmetic in the same order, in one pass over
 memory instead of one pass per ufunc: its results are bit-identical. One exception, the
 float32 :func:`sigmoid`, computes the same function by another formula that vectorises
-(within 1.2e-7 of the exact sigmoid; see its docstring). Constants are cast
+(within 1.2e-7 of the exact sigmoid; see its docstring). The optimisers' steps with
+weight decay return the decay's value summed in float64, where NumPy's ``vdot`` sums in
+the arrays' dtype (the parameters they write are bit-identical). Constants are cast
 to the arrays' dtype first, as NumPy does with Python floats, so float32 stays float32.
 
 Imported only through :func:`skae._core._fast.kernels`, which checks that the arrays are
@@ -39,36 +41,113 @@ from numba.extending import intrinsic
 _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 
 
+# -- the optimisers' steps: one pass over the parameters, weight decay folded in ------
+# ``_adam_at`` and ``_sgd_at`` update element i from its gradient g by the formula of the
+# NumPy method they replace; inlined, each kernel below compiles to one vectorised loop.
+_inline = numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+# The decayed steps also sum the squares of the parameters (the decay's value) in LANES
+# partial sums: one running sum is a chain of dependent additions, which LLVM may not
+# reorder, and would keep the loop from vectorising.
+LANES = 16
+
+
+@_inline
+def _adam_at(i, g, m, v, params, beta_1, beta_2, step_size, epsilon):
+    m_i = m[i] * beta_1 + g
+    v_i = v[i] * beta_2 + g * g
+    m[i] = m_i
+    v[i] = v_i
+    params[i] -= m_i / (np.sqrt(v_i) + epsilon) * step_size
+
+
+@_inline
+def _sgd_at(i, g, velocity, params, learning_rate, momentum):
+    step = g * learning_rate
+    v_i = velocity[i] * momentum - step
+    velocity[i] = v_i
+    params[i] = (params[i] - step) + v_i * momentum
+
+
 @_jit
 def _adam(grad, m, v, params, beta_1, beta_2, step_size, epsilon):
     for i in range(params.size):
-        g = grad[i]
-        m_i = m[i] * beta_1 + g
-        v_i = v[i] * beta_2 + g * g
-        m[i] = m_i
-        v[i] = v_i
-        params[i] -= m_i / (np.sqrt(v_i) + epsilon) * step_size
+        _adam_at(i, grad[i], m, v, params, beta_1, beta_2, step_size, epsilon)
 
 
-def adam_update(grad, m, v, params, beta_1, beta_2, step_size, epsilon):
-    """``Adam.update``'s ten passes in one: m, v and params updated in place."""
-    c = params.dtype.type
-    _adam(grad, m, v, params, c(beta_1), c(beta_2), c(step_size), c(epsilon))
+@_jit
+def _adam_decayed(grad, m, v, params, alpha, beta_1, beta_2, step_size, epsilon):
+    # the gradient g = grad + params * alpha, as penalties.weight_decay adds it
+    squares = np.zeros(LANES)
+    full = params.size - params.size % LANES
+    for start in range(0, full, LANES):
+        for j in range(LANES):
+            i = start + j
+            w = params[i]
+            _adam_at(i, grad[i] + w * alpha, m, v, params, beta_1, beta_2, step_size, epsilon)
+            squares[j] += np.float64(w) * np.float64(w)
+    for i in range(full, params.size):
+        w = params[i]
+        _adam_at(i, grad[i] + w * alpha, m, v, params, beta_1, beta_2, step_size, epsilon)
+        squares[0] += np.float64(w) * np.float64(w)
+    return squares.sum()
 
 
 @_jit
 def _sgd(grad, velocity, params, learning_rate, momentum):
     for i in range(params.size):
-        step = grad[i] * learning_rate
-        v_i = velocity[i] * momentum - step
-        velocity[i] = v_i
-        params[i] = (params[i] - step) + v_i * momentum
+        _sgd_at(i, grad[i], velocity, params, learning_rate, momentum)
 
 
-def sgd_update(grad, velocity, params, learning_rate, momentum):
-    """``SGD.step``'s five passes (Nesterov momentum) in one."""
+# the loop of _adam_decayed again: a kernel that took ``_*_at`` as an argument would be
+# compiled anew in every process (Numba caches no function-typed argument)
+@_jit
+def _sgd_decayed(grad, velocity, params, alpha, learning_rate, momentum):
+    squares = np.zeros(LANES)
+    full = params.size - params.size % LANES
+    for start in range(0, full, LANES):
+        for j in range(LANES):
+            i = start + j
+            w = params[i]
+            _sgd_at(i, grad[i] + w * alpha, velocity, params, learning_rate, momentum)
+            squares[j] += np.float64(w) * np.float64(w)
+    for i in range(full, params.size):
+        w = params[i]
+        _sgd_at(i, grad[i] + w * alpha, velocity, params, learning_rate, momentum)
+        squares[0] += np.float64(w) * np.float64(w)
+    return squares.sum()
+
+
+def _decay_value(alpha, squares):
+    # squares rounded to the parameters' dtype first: a float32 sum of squares beyond
+    # float32's range is inf, as NumPy's vdot makes it, and the fit stops as diverged
+    return 0.5 * alpha * float(squares)
+
+
+def adam_update(grad, m, v, params, beta_1, beta_2, step_size, epsilon, alpha=0.0):
+    """``Adam.update``'s ten passes in one: m, v and params updated in place.
+
+    With ``alpha``, the step's gradient is ``grad + alpha * params`` (L2 weight decay, as
+    ``penalties.weight_decay`` adds it; ``grad`` itself is left as it is), and it returns
+    the decay's value ``alpha / 2 * sum(params ** 2)`` before the step (the squares summed
+    in float64, then rounded to the parameters' dtype).
+    """
     c = params.dtype.type
-    _sgd(grad, velocity, params, c(learning_rate), c(momentum))
+    constants = c(beta_1), c(beta_2), c(step_size), c(epsilon)
+    if alpha == 0:
+        _adam(grad, m, v, params, *constants)
+        return 0.0
+    return _decay_value(alpha, c(_adam_decayed(grad, m, v, params, c(alpha), *constants)))
+
+
+def sgd_update(grad, velocity, params, learning_rate, momentum, alpha=0.0):
+    """``SGD.step``'s five passes (Nesterov momentum) in one; ``alpha`` as in
+    :func:`adam_update`."""
+    c = params.dtype.type
+    if alpha == 0:
+        _sgd(grad, velocity, params, c(learning_rate), c(momentum))
+        return 0.0
+    squares = _sgd_decayed(grad, velocity, params, c(alpha), c(learning_rate), c(momentum))
+    return _decay_value(alpha, c(squares))
 
 
 @_jit

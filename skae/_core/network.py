@@ -220,6 +220,20 @@ class Network:
             names.append((f"layer {index} biases", layer.n_out))
         return names
 
+    @property
+    def weight_decay_ranges(self):
+        """``(start, stop, alpha)`` in ``theta`` of each weight matrix under weight decay.
+
+        In order, for an optimiser that adds the decay in its step (``decay`` of
+        :meth:`~skae._core.optimizers.Adam.step`) to an :meth:`objective` computed with
+        ``include_weight_decay=False``.
+        """
+        return [
+            (*weight_slot, layer.alpha)
+            for layer, (weight_slot, _) in zip(self.layers, self._slots, strict=True)
+            if weight_slot is not None and layer.alpha > 0
+        ]
+
     # -- parameter layout --------------------------------------------------------------
     def unpack(self, theta):
         """:class:`LayerParams` views of ``theta``, one per layer.
@@ -364,7 +378,16 @@ class Network:
         }
 
     def objective(
-        self, theta, x, grad=None, corrupt=None, chunk_size=None, *, target=None, dropout=None
+        self,
+        theta,
+        x,
+        grad=None,
+        corrupt=None,
+        chunk_size=None,
+        *,
+        target=None,
+        dropout=None,
+        include_weight_decay=True,
     ):
         """Objective J(theta) over all rows of ``x`` and, if ``grad`` is given, its gradient.
 
@@ -387,6 +410,9 @@ class Network:
         dropout : callable, optional
             ``dropout(layer_index, start_row, mask, rate)`` fills a layer's input mask;
             the same for the same arguments.
+        include_weight_decay : bool, default=True
+            False leaves the L2 weight decay out of the value and the gradient, for an
+            optimiser that adds it as it steps (:attr:`weight_decay_ranges`).
 
         Returns
         -------
@@ -443,7 +469,7 @@ class Network:
 
         value = loss_sum / n_samples + penalty
         for index, layer in enumerate(self.layers):
-            if layer.tied_to is None and layer.alpha > 0:
+            if include_weight_decay and layer.tied_to is None and layer.alpha > 0:
                 g = [grads[index].weights] if grad is not None else None
                 scratch = [ws.weight_scratch[index]] if grad is not None else None
                 value += weight_decay([params[index].weights], layer.alpha, g, scratch)

@@ -615,10 +615,15 @@ class MinibatchRun(_Run):
                 corrupt=corrupt,
                 target=None if data.target is None else data.target[rows],
                 dropout=dropout,
+                include_weight_decay=False,
             )
             if not _finite(value, grad):
                 return None
-            self.optimizer.step(grad)
+            # the weight decay joins the gradient in the step: one pass over the
+            # parameters with skae[fast] (its value is that of theta before the step)
+            value += self.optimizer.step(grad, network.weight_decay_ranges)
+            if not math.isfinite(value):
+                return None
             total += value * batch.shape[0]
         return total / n_samples
 
