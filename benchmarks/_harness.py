@@ -10,9 +10,12 @@ A measurement is a factory ``make(X) -> run``: ``make`` builds what the run need
 """
 
 import contextlib
+import cProfile
 import datetime
+import io
 import os
 import platform
+import pstats
 import shlex
 import sys
 import time
@@ -607,6 +610,48 @@ def numpy_sigmoid(make):
         return run_numpy_sigmoid
 
     return wrapped
+
+
+# the functions of skae's network.py whose own time holds a batch's matrix products
+# (NumPy's matmul counts in the function that calls it)
+PRODUCT_FUNCTIONS = ("_forward", "_backward", "_add_product")
+
+
+def profile_run(run, clock, n_rows, where=lambda filename: Path(filename).name):
+    """cProfile of ``run()``: total seconds, the top ``n_rows`` functions by own time (rows
+    for :func:`markdown_table`) and the seconds outside :data:`PRODUCT_FUNCTIONS`.
+
+    NumPy ufuncs (``np.matmul``, ``np.exp``, in-place operators) are no entries of their
+    own: their time is the own time of the Python function that calls them.
+    """
+    profiler = cProfile.Profile(clock)  # the clock of the timings
+    profiler.enable()
+    run()
+    profiler.disable()
+    stats = pstats.Stats(profiler, stream=io.StringIO())
+    items = sorted(stats.stats.items(), key=lambda item: -item[1][2])
+    rows = [
+        [name if filename == "~" else f"{where(filename)}:{line}({name})", str(ncalls)]
+        + [f"{own:.3f}", f"{cumulative:.3f}"]
+        for (filename, line, name), (_, ncalls, own, cumulative, _) in items[:n_rows]
+    ]
+    products = sum(
+        own
+        for (filename, _, name), (_, _, own, _, _) in items
+        if name in PRODUCT_FUNCTIONS and Path(filename).name == "network.py"
+    )
+    return stats.total_tt, rows, stats.total_tt - products
+
+
+def beside_products_line(total, beside):
+    """The profile's one line on the work beside the products (the issue 21 goal's share)."""
+    return (
+        f"Outside the own time of network.py's {', '.join(PRODUCT_FUNCTIONS)} (the functions "
+        f"that hold the training batches' matrix products): {beside:.2f} s, "
+        f"{beside / total:.0%} of the epoch under cProfile. The profile's estimate of the "
+        "single-threaded share (issue 21): it also holds the validation's few products, "
+        "and those functions' own time holds some elementwise work and Python."
+    )
 
 
 def decay_in_objective_swaps():

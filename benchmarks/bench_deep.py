@@ -22,9 +22,6 @@ printed and written to ``benchmarks/results/bench_deep.md``; ``--quick`` is a sm
 """
 
 import argparse
-import cProfile
-import io
-import pstats
 import sys
 import warnings
 from pathlib import Path
@@ -45,6 +42,7 @@ from _harness import (  # noqa: E402
     ThreadScaling,
     Timings,
     accelerator_line,
+    beside_products_line,
     blas_threads,
     common_arguments,
     count_floor_products,
@@ -56,6 +54,7 @@ from _harness import (  # noqa: E402
     markdown_table,
     numpy_path,
     numpy_sigmoid,
+    profile_run,
     run_interleaved,
     thread_limits,
     thread_report,
@@ -279,20 +278,8 @@ def torch_fit(n_threads):
 
 
 def profile_epoch(data, clock, n_rows=12):
-    """cProfile of one skae epoch (the estimator's fit): top functions by own time."""
-    profiler = cProfile.Profile(clock)  # the clock of the timings
-    run = skae_fit(data)
-    profiler.enable()
-    run()
-    profiler.disable()
-    stats = pstats.Stats(profiler, stream=io.StringIO())
-    rows = []
-    for (filename, line, name), (_, ncalls, tottime, cumtime, _) in sorted(
-        stats.stats.items(), key=lambda item: -item[1][2]
-    )[:n_rows]:
-        where = name if filename == "~" else f"{Path(filename).name}:{line}({name})"
-        rows.append([where, str(ncalls), f"{tottime:.3f}", f"{cumtime:.3f}"])
-    return stats.total_tt, rows
+    """cProfile of one skae epoch (the estimator's fit): ``_harness.profile_run``."""
+    return profile_run(skae_fit(data), clock, n_rows)
 
 
 # -- the run ---------------------------------------------------------------------------
@@ -374,7 +361,7 @@ def main(argv=None):
         log("profile: cProfile of one skae epoch")
         wait_for_quiet(LoadMeter(), patience)
         with thread_limits(max(env.thread_counts, key=lambda n: n or 0)):
-            total, rows = profile_epoch((X, y), CLOCKS[args.clock])
+            total, rows, beside = profile_epoch((X, y), CLOCKS[args.clock])
         profile = [
             "",
             f"## Profile: one skae epoch (fit), {total:.2f} s {args.clock} time under cProfile",
@@ -383,6 +370,8 @@ def main(argv=None):
             "are counted in the Python function that calls them.",
             "",
             markdown_table(["function", "ncalls", "own s", "cumulative s"], rows),
+            "",
+            beside_products_line(total, beside),
         ]
 
     header = env.header(

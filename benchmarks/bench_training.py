@@ -18,9 +18,6 @@ The table is printed and written as Markdown to ``benchmarks/results/bench_train
 """
 
 import argparse
-import cProfile
-import io
-import pstats
 import sys
 import warnings
 from pathlib import Path
@@ -42,6 +39,7 @@ from _harness import (  # noqa: E402
     ThreadScaling,
     Timings,
     accelerator_line,
+    beside_products_line,
     blas_libraries,
     blas_threads,
     command_line,
@@ -55,6 +53,7 @@ from _harness import (  # noqa: E402
     numpy_path,
     numpy_sigmoid,
     peak_above_x,
+    profile_run,
     run_interleaved,
     thread_limits,
     thread_report,
@@ -308,26 +307,8 @@ def memory_estimator(X):
 
 # -- profile ---------------------------------------------------------------------------
 def profile_epoch(X, clock, n_rows=15):
-    """cProfile of one skae adam epoch (the estimator's fit): top functions by own time.
-
-    NumPy ufuncs (``np.matmul``, ``np.exp``, in-place operators) do not show up as
-    entries of their own: their time is the own time of the Python function calling
-    them.
-    """
-    profiler = cProfile.Profile(clock)  # the clock of the timings
-    run = skae_fit("adam")(X)
-    profiler.enable()
-    run()
-    profiler.disable()
-    stats = pstats.Stats(profiler, stream=io.StringIO())
-    total = stats.total_tt
-    rows = []
-    for (filename, line, name), (_, ncalls, tottime, cumtime, _) in sorted(
-        stats.stats.items(), key=lambda item: -item[1][2]
-    )[:n_rows]:
-        where = name if filename == "~" else f"{_short_path(filename)}:{line}({name})"
-        rows.append([where, str(ncalls), f"{tottime:.3f}", f"{cumtime:.3f}"])
-    return total, rows
+    """cProfile of one skae adam epoch (the estimator's fit): ``_harness.profile_run``."""
+    return profile_run(skae_fit("adam")(X), clock, n_rows, _short_path)
 
 
 def _short_path(filename):
@@ -555,7 +536,7 @@ def main(argv=None):
     log("profile: cProfile of one skae adam epoch")
     wait_for_quiet(LoadMeter(), patience)
     with thread_limits(max(env.thread_counts, key=lambda n: n or 0)):
-        profile_total, profile_rows = profile_epoch(X32, CLOCKS[args.clock])
+        profile_total, profile_rows, beside = profile_epoch(X32, CLOCKS[args.clock])
 
     memory_table = markdown_table(
         ["n_samples", "X MB", "objective+gradient peak MB", "lbfgs fit(max_iter=1) peak MB"],
@@ -627,6 +608,8 @@ def main(argv=None):
             "are counted in the Python function that calls them.",
             "",
             profile_table,
+            "",
+            beside_products_line(profile_total, beside),
             "",
         ]
     )
