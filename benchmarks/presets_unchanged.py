@@ -13,7 +13,10 @@ and the SHA-256 of its ``components_`` printed. Run it on two commits and diff::
     diff old.txt new.txt && echo identical
 
 128 units on 784 pixels is above the size from which ``skae[fast]`` takes over Adam's
-update, so the compiled path is covered too.
+update, so the compiled path is covered too. The presets use no weight decay, so three
+models with it follow (issue 21 moved the decay into the optimiser's step): a sparse
+and a tied autoencoder with Adam and with SGD, and a deep classifier, on the first 3000
+MNIST images, each with a hash of its weights (the classifier: of ``predict_proba``).
 """
 
 import argparse
@@ -23,7 +26,13 @@ import warnings
 import numpy as np
 from sklearn.datasets import load_digits
 
-from skae import compare
+from skae import (
+    AutoencoderClassifier,
+    SparseAutoencoder,
+    StackedAutoencoder,
+    TiedAutoencoder,
+    compare,
+)
 from skae.datasets import load_mnist
 
 
@@ -40,8 +49,26 @@ def main(argv=None):
             params["max_iter"] = 2  # the path, not the figure
             n_components = min(params.pop("n_components", 64), 128)
             estimator = compare.METHODS[name](n_components, 0, params).fit(X)
-            weights = np.ascontiguousarray(estimator.components_).tobytes()
-            print(dataset, name, hashlib.sha256(weights).hexdigest()[:16], estimator.n_iter_)
+            print(dataset, name, digest(estimator.components_), estimator.n_iter_)
+    X = load_mnist(data_home=args.data_home)["X_train"][:3000].astype(np.float32)
+    for solver in ("adam", "sgd"):
+        for name, model in [
+            ("sparse", SparseAutoencoder(128, alpha=1e-3, solver=solver, max_iter=4)),
+            ("tied", TiedAutoencoder(100, alpha=1e-2, solver=solver, max_iter=3)),
+        ]:
+            model.set_params(random_state=0).fit(X)
+            print("decay", name, solver, digest(model.components_), model.n_iter_)
+    layers = [("a", SparseAutoencoder(200, random_state=0)), ("b", SparseAutoencoder(100))]
+    classifier = AutoencoderClassifier(
+        StackedAutoencoder(layers), pretrain=False, alpha=1e-4, max_iter=3, random_state=0
+    )
+    y = load_mnist(data_home=args.data_home)["y_train"][:3000]
+    classifier.fit(X, y)
+    print("decay classifier adam", digest(classifier.predict_proba(X)), classifier.n_iter_)
+
+
+def digest(array):
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()[:16]
 
 
 if __name__ == "__main__":
