@@ -8,7 +8,7 @@ Since issue 21's last change the minibatch engine leaves the L2 weight decay out
 objective and the optimiser adds it as it steps, which ``skae[fast]`` fuses with Adam's
 update into one pass over the parameters. Before, the objective computed it: a ``vdot``
 of each weight matrix for its value and a pass adding ``alpha * W`` to the gradient,
-then Adam's pass. The difference is about 2% of an epoch, below the spread of whole
+then Adam's pass. The difference is 1-2% of an epoch, below the spread of whole
 epochs on a shared machine, so this script compares the parts themselves: one epoch of
 the deep classifier's core loop (``bench_deep.py``'s "skae core" row: 784-1000-500-10,
 weight decay 1e-4 on every layer, Adam, batches of 200, float32, MNIST) in each flow,
