@@ -117,10 +117,10 @@ def _sgd_decayed(grad, velocity, params, alpha, learning_rate, momentum):
     return squares.sum()
 
 
-def _decay_value(alpha, squares):
+def _decay_value(alpha, squares, dtype):
     # squares rounded to the parameters' dtype first: a float32 sum of squares beyond
     # float32's range is inf, as NumPy's vdot makes it, and the fit stops as diverged
-    return 0.5 * alpha * float(squares)
+    return 0.5 * alpha * float(dtype(squares))
 
 
 def adam_update(grad, m, v, params, beta_1, beta_2, step_size, epsilon, alpha=0.0):
@@ -136,7 +136,7 @@ def adam_update(grad, m, v, params, beta_1, beta_2, step_size, epsilon, alpha=0.
     if alpha == 0:
         _adam(grad, m, v, params, *constants)
         return 0.0
-    return _decay_value(alpha, c(_adam_decayed(grad, m, v, params, c(alpha), *constants)))
+    return _decay_value(alpha, _adam_decayed(grad, m, v, params, c(alpha), *constants), c)
 
 
 def sgd_update(grad, velocity, params, learning_rate, momentum, alpha=0.0):
@@ -147,7 +147,7 @@ def sgd_update(grad, velocity, params, learning_rate, momentum, alpha=0.0):
         _sgd(grad, velocity, params, c(learning_rate), c(momentum))
         return 0.0
     squares = _sgd_decayed(grad, velocity, params, c(alpha), c(learning_rate), c(momentum))
-    return _decay_value(alpha, c(squares))
+    return _decay_value(alpha, squares, c)
 
 
 @_jit
